@@ -1,0 +1,109 @@
+"""Opening: parse the header, recover the DEK, decrypt the body (whole, streamed or a range).
+
+Every failure that concerns the ciphertext is the one ``OpenError``; key destruction,
+unavailability and environment mismatch keep their own errors (they are facts about keys,
+not oracles about the ciphertext). Streaming releases a chunk's plaintext only after its
+tag verified; a streamed open that fails has released at most the authenticated prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from callvault.envelope._io import IterReader, read_at_for, read_exact
+from callvault.envelope._seal import Progress
+from callvault.errors import OpenError
+from callvault.format import (
+    ENCRYPTED_CHUNK_SIZE,
+    IO_BLOCK,
+    PREFIX_SIZE,
+    BodyDecryptor,
+    Header,
+    ObjectContext,
+    RangeReader,
+    header_length,
+)
+from callvault.keys import KeyHierarchy
+
+__all__ = ["open_bytes", "open_iter", "open_stream", "range_reader"]
+
+_READ_BLOCK = (IO_BLOCK // 16384) * ENCRYPTED_CHUNK_SIZE
+
+
+def _read_header(src: BinaryIO | IterReader) -> Header:
+    prefix = read_exact(src, PREFIX_SIZE)
+    return Header.parse(prefix + read_exact(src, header_length(prefix) - PREFIX_SIZE))
+
+
+def _decryptor(
+    hierarchy: KeyHierarchy, header: Header, context: ObjectContext
+) -> BodyDecryptor:
+    dek = hierarchy.data_key(header, context)
+    return BodyDecryptor(dek.secret_bytes(), header.body_context(context))
+
+
+def open_bytes(hierarchy: KeyHierarchy, context: ObjectContext, sealed: bytes) -> bytes:
+    if len(sealed) < PREFIX_SIZE:
+        raise OpenError
+    size = header_length(sealed[:PREFIX_SIZE])
+    header = Header.parse(sealed[:size])
+    decryptor = _decryptor(hierarchy, header, context)
+    return decryptor.update(memoryview(sealed)[size:]) + decryptor.finalize()
+
+
+def open_stream(
+    hierarchy: KeyHierarchy,
+    context: ObjectContext,
+    src: BinaryIO,
+    dst: BinaryIO,
+    progress: Progress | None = None,
+) -> int:
+    """Open ``src`` into ``dst``; returns the plaintext size."""
+    decryptor = _decryptor(hierarchy, _read_header(src), context)
+    outbuf = bytearray(BodyDecryptor.output_bound(_READ_BLOCK))
+    outview = memoryview(outbuf)
+    total = 0
+    while block := src.read(_READ_BLOCK):
+        written = decryptor.update_into(block, outbuf)
+        dst.write(outview[:written])
+        total += written
+        if progress is not None:
+            progress(len(block))
+    tail = decryptor.finalize()
+    dst.write(tail)
+    return total + len(tail)
+
+
+def open_iter(
+    hierarchy: KeyHierarchy, context: ObjectContext, chunks: Iterable[bytes]
+) -> Iterator[bytes]:
+    """Open an iterable of ciphertext pieces, yielding authenticated plaintext pieces."""
+    reader = IterReader(chunks)
+    decryptor = _decryptor(hierarchy, _read_header(reader), context)
+    while block := reader.read(_READ_BLOCK):
+        out = decryptor.update(block)
+        if out:
+            yield out
+    yield decryptor.finalize()
+
+
+def range_reader(
+    hierarchy: KeyHierarchy,
+    context: ObjectContext,
+    src: BinaryIO | bytes | bytearray | memoryview,
+) -> RangeReader:
+    """A reader of plaintext ranges that decrypts only the chunks each range covers."""
+    read_at, size = read_at_for(src)
+    prefix = read_at(0, PREFIX_SIZE)
+    if len(prefix) != PREFIX_SIZE:
+        raise OpenError
+    header_size = header_length(prefix)
+    header_bytes = read_at(0, header_size)
+    if len(header_bytes) != header_size:
+        raise OpenError
+    header = Header.parse(header_bytes)
+    dek = hierarchy.data_key(header, context)
+    return RangeReader(
+        read_at, header_size, size - header_size, dek.secret_bytes(), header.body_context(context)
+    )

@@ -1,0 +1,57 @@
+"""The object context: what a sealed object belongs to.
+
+The context is never stored; the opener must know it. It is bound into the body's key
+derivation, so a ciphertext moved to another tenant, environment, class, object id or
+subject fails its commitment check and does not open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callvault._ids import (
+    DataClass,
+    Environment,
+    check_object_id,
+    check_subject,
+    check_tenant_id,
+)
+from callvault.format._encoding import encode_fields
+
+__all__ = ["ObjectContext"]
+
+_NO_SUBJECT = b"\x00"
+_SUBJECT = b"\x01"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectContext:
+    """Tenant, environment, data class, object id and optional data subject of one object."""
+
+    tenant: str
+    environment: Environment
+    data_class: DataClass
+    object_id: str
+    subject: str | None = None
+
+    def __post_init__(self) -> None:
+        check_tenant_id(self.tenant)
+        check_object_id(self.object_id)
+        object.__setattr__(self, "environment", Environment(self.environment))
+        object.__setattr__(self, "data_class", DataClass(self.data_class))
+        if self.subject is not None:
+            check_subject(self.subject)
+
+    def fields(self) -> list[bytes]:
+        """The canonical field list, in the order docs/format.md fixes."""
+        subject = _NO_SUBJECT if self.subject is None else _SUBJECT + self.subject.encode()
+        return [
+            self.tenant.encode(),
+            self.environment.value.encode(),
+            self.data_class.value.encode(),
+            self.object_id.encode(),
+            subject,
+        ]
+
+    def encode(self) -> bytes:
+        return encode_fields(b"callvault/object-context/v1", self.fields())

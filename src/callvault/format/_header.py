@@ -1,0 +1,174 @@
+"""callvault's envelope header (format v1): magic, version, key reference, wrapped DEK.
+
+The header is parsed strictly; anything unexpected is an ``OpenError``, because the header
+comes from storage and storage is not trusted. Byte layout: docs/format.md.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+
+from callvault.errors import OpenError
+from callvault.format._context import ObjectContext
+from callvault.format._encoding import encode_fields
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MAGIC",
+    "MAX_HEADER_SIZE",
+    "PREFIX_SIZE",
+    "Header",
+    "KeyReference",
+    "header_length",
+    "wrap_aad",
+]
+
+MAGIC = b"CVLT"
+FORMAT_VERSION = 1
+PREFIX_SIZE = 8  # magic(4) version(1) flags(1) header length(2)
+MAX_HEADER_SIZE = 8192
+SUBJECT_KEY_ID_SIZE = 32
+MAX_WRAPPED_SIZE = 4096
+_PROVIDER = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_KEY_ID = re.compile(r"[A-Za-z0-9._:/#=+-]{1,512}")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyReference:
+    """Which master key (provider scheme, key id, version) protects an object's DEK."""
+
+    provider: str
+    key_id: str
+    version: int
+
+    def __post_init__(self) -> None:
+        if not _PROVIDER.fullmatch(self.provider):
+            raise ValueError("provider scheme must match [a-z][a-z0-9-]{0,31}")
+        if not _KEY_ID.fullmatch(self.key_id):
+            raise ValueError("key id has characters outside [A-Za-z0-9._:/#=+-] or bad length")
+        if not 1 <= self.version <= 0xFFFFFFFF:
+            raise ValueError("key version must be in 1..2**32-1")
+
+    def __str__(self) -> str:
+        return f"{self.provider}://{self.key_id}#v{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """A parsed v1 header. ``subject_key_id`` is empty when the DEK is wrapped by the master
+    key directly, or the 32-byte blind id of the subject key that wraps it."""
+
+    key_ref: KeyReference
+    subject_key_id: bytes
+    wrapped_dek: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.subject_key_id) not in (0, SUBJECT_KEY_ID_SIZE):
+            raise ValueError("subject key id must be empty or 32 bytes")
+        if not 1 <= len(self.wrapped_dek) <= MAX_WRAPPED_SIZE:
+            raise ValueError("wrapped DEK must be 1..4096 bytes")
+
+    def encode(self) -> bytes:
+        provider = self.key_ref.provider.encode()
+        key_id = self.key_ref.key_id.encode()
+        rest = b"".join(
+            [
+                struct.pack(">B", len(provider)),
+                provider,
+                struct.pack(">H", len(key_id)),
+                key_id,
+                struct.pack(">I", self.key_ref.version),
+                struct.pack(">B", len(self.subject_key_id)),
+                self.subject_key_id,
+                struct.pack(">H", len(self.wrapped_dek)),
+                self.wrapped_dek,
+            ]
+        )
+        total = PREFIX_SIZE + len(rest)
+        if total > MAX_HEADER_SIZE:
+            raise ValueError("header too large")
+        return MAGIC + struct.pack(">BBH", FORMAT_VERSION, 0, total) + rest
+
+    @classmethod
+    def parse(cls, data: bytes) -> Header:
+        """Parse exactly one header; ``data`` must be the whole header (see header_length)."""
+        try:
+            total = header_length(data[:PREFIX_SIZE])
+            if len(data) != total:
+                raise OpenError
+            pos = PREFIX_SIZE
+            (plen,) = struct.unpack_from(">B", data, pos)
+            pos += 1
+            provider = data[pos : pos + plen].decode("ascii")
+            pos += plen
+            (klen,) = struct.unpack_from(">H", data, pos)
+            pos += 2
+            key_id = data[pos : pos + klen].decode("utf-8")
+            pos += klen
+            (version,) = struct.unpack_from(">I", data, pos)
+            pos += 4
+            (slen,) = struct.unpack_from(">B", data, pos)
+            pos += 1
+            subject_key_id = data[pos : pos + slen]
+            pos += slen
+            (wlen,) = struct.unpack_from(">H", data, pos)
+            pos += 2
+            wrapped = data[pos : pos + wlen]
+            pos += wlen
+            if pos != total or len(subject_key_id) != slen or len(wrapped) != wlen:
+                raise OpenError
+            header = cls(KeyReference(provider, key_id, version), subject_key_id, wrapped)
+        except (struct.error, UnicodeDecodeError, ValueError) as exc:
+            raise OpenError from exc
+        if header.encode() != data:  # only one encoding is canonical
+            raise OpenError
+        return header
+
+    def body_context(self, context: ObjectContext) -> bytes:
+        """The C2SP *context* of the body: the header's immutable fields and the object context.
+
+        Key version and wrapped DEK are left out on purpose: a rewrap under a newer master key
+        version replaces them without re-encrypting the body. Editing them still fails to
+        open: the wrapped DEK is authenticated under the version's key, and a wrong DEK fails
+        the body's commitment.
+        """
+        return encode_fields(
+            b"callvault/body-context/v1",
+            [
+                MAGIC + bytes([FORMAT_VERSION, 0]),
+                self.key_ref.provider.encode(),
+                self.key_ref.key_id.encode(),
+                self.subject_key_id,
+                *context.fields(),
+            ],
+        )
+
+    def wrap_aad(self, context: ObjectContext) -> bytes:
+        """Associated data of the DEK wrap: key reference and the object context."""
+        return wrap_aad(self.key_ref, self.subject_key_id, context)
+
+
+def wrap_aad(key_ref: KeyReference, subject_key_id: bytes, context: ObjectContext) -> bytes:
+    """Associated data of the DEK wrap. The key version is not in it: the wrapping key knows
+    its own version and binds it (a wrap must be made before its version is known)."""
+    return encode_fields(
+        b"callvault/dek-wrap/v1",
+        [
+            key_ref.provider.encode(),
+            key_ref.key_id.encode(),
+            subject_key_id,
+            *context.fields(),
+        ],
+    )
+
+
+def header_length(prefix: bytes) -> int:
+    """Validate the fixed 8-byte prefix and return the total header length it announces."""
+    if len(prefix) != PREFIX_SIZE or prefix[:4] != MAGIC:
+        raise OpenError
+    version, flags, total = struct.unpack(">BBH", prefix[4:])
+    if version != FORMAT_VERSION or flags != 0 or not PREFIX_SIZE < total <= MAX_HEADER_SIZE:
+        raise OpenError
+    return int(total)

@@ -1,0 +1,16 @@
+"""Keys: handles that never show bytes, the hierarchy (master → subject → data key), a
+bounded cache for unwrapped keys, and the KMS providers behind one interface."""
+
+from callvault.keys._cache import CachePolicy, KeyCache
+from callvault.keys._hierarchy import KekResolver, KeyHierarchy
+from callvault.keys._managed import ManagedKeyStore
+from callvault.keys._material import KeyMaterial
+
+__all__ = [
+    "CachePolicy",
+    "KekResolver",
+    "KeyCache",
+    "KeyHierarchy",
+    "KeyMaterial",
+    "ManagedKeyStore",
+]

@@ -1,0 +1,183 @@
+"""The key hierarchy: KMS master key → (subject key) → per-object data key.
+
+``new_data_key`` makes a fresh DEK for an object and the header that carries it wrapped;
+``data_key`` recovers the DEK from a header. Objects with a data subject have their DEK
+wrapped by that subject's key (so erasing a caller destroys one small key), others by the
+tenant's master key for the data class directly. Unwrapped keys are cached (``KeyCache``)
+so repeated reads cost no KMS round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from callvault._ids import DataClass, Environment, check_subject, check_tenant_id
+from callvault.errors import EnvironmentMismatch, OpenError
+from callvault.format import Header, KeyReference, ObjectContext, wrap_aad
+from callvault.format._encoding import encode_fields
+from callvault.keys._cache import KeyCache
+from callvault.keys._managed import ManagedKeyRecord, ManagedKeyStore
+from callvault.keys._material import KeyMaterial
+from callvault.keys.providers._base import KmsProvider, WrappedKey
+
+__all__ = ["KekResolver", "KeyHierarchy"]
+
+KekResolver = Callable[[str, DataClass], str]
+"""Maps (tenant, data class) to the master key id that protects that class."""
+
+_NONCE = 12
+_LOCAL_WRAP_SIZE = _NONCE + 32 + 16
+
+
+class KeyHierarchy:
+    def __init__(
+        self,
+        provider: KmsProvider,
+        managed: ManagedKeyStore,
+        kek_for: KekResolver,
+        cache: KeyCache,
+    ) -> None:
+        self._provider = provider
+        self._managed = managed
+        self._kek_for = kek_for
+        self._cache = cache
+
+    @property
+    def environment(self) -> Environment:
+        return self._provider.environment
+
+    @property
+    def provider(self) -> KmsProvider:
+        return self._provider
+
+    def master_key_id(self, tenant: str, scope: str = "default") -> str:
+        return f"{self.environment.value}/{check_tenant_id(tenant)}/{scope}"
+
+    # -- per-object data keys ---------------------------------------------------------
+
+    def new_data_key(self, context: ObjectContext) -> tuple[KeyMaterial, Header]:
+        """A fresh random DEK for one object, and the header carrying it wrapped."""
+        self._check_environment(context)
+        kek_id = self._kek_for(context.tenant, context.data_class)
+        if context.subject is None:
+            ref = KeyReference(self._provider.scheme, kek_id, 1)
+            dek, wrapped = self._provider.generate_data_key(kek_id, wrap_aad(ref, b"", context))
+            ref = KeyReference(self._provider.scheme, kek_id, wrapped.version)
+            return dek, Header(ref, b"", wrapped.blob)
+        subject_key_id = self.subject_key_id(context.tenant, context.subject)
+        record = self._subject_record(context, kek_id, subject_key_id)
+        subject_key = self._unwrap_managed(record)
+        ref = KeyReference(self._provider.scheme, kek_id, record.wrapped.version)
+        dek = KeyMaterial.generate(f"data key of {context.object_id}")
+        nonce = os.urandom(_NONCE)
+        blob = nonce + AESGCM(subject_key.secret_bytes()).encrypt(
+            nonce, dek.secret_bytes(), wrap_aad(ref, subject_key_id, context)
+        )
+        return dek, Header(ref, subject_key_id, blob)
+
+    def data_key(self, header: Header, context: ObjectContext) -> KeyMaterial:
+        """Recover an object's DEK from its header; raises OpenError, KeyDestroyed,
+        KeyUnavailable or EnvironmentMismatch."""
+        self._check_environment(context)
+        if header.key_ref.provider != self._provider.scheme:
+            raise OpenError
+        aad = header.wrap_aad(context)
+        cache_key = ("dek", hashlib.sha256(aad + header.wrapped_dek).digest(),
+                     header.key_ref.version)
+        if (cached := self._cache.get(cache_key)) is not None:
+            return cached
+        if not header.subject_key_id:
+            wrapped = WrappedKey(header.key_ref.version, header.wrapped_dek)
+            dek = self._provider.unwrap(header.key_ref.key_id, wrapped, aad)
+            tags = frozenset({header.key_ref.key_id})
+        else:
+            name = _subject_name(context.tenant, context.data_class, header.subject_key_id)
+            record = self._managed.get(name)
+            if record is None or record.kek_id != header.key_ref.key_id:
+                raise OpenError
+            subject_key = self._unwrap_managed(record)
+            dek = _local_unwrap(subject_key, header.wrapped_dek, aad)
+            tags = frozenset({header.key_ref.key_id, name})
+        self._cache.put(cache_key, dek, tags)
+        return dek
+
+    # -- subject and index keys -------------------------------------------------------
+
+    def subject_key_id(self, tenant: str, subject: str) -> bytes:
+        """The blind id of a subject: HMAC-SHA256 under the tenant's index key."""
+        index_key = self._index_key(tenant)
+        message = encode_fields(b"callvault/subject-id/v1", [check_subject(subject).encode()])
+        return hmac.digest(index_key.secret_bytes(), message, "sha256")
+
+    def ensure_index_key(self, tenant: str) -> None:
+        self._index_key(tenant)
+
+    def destroy_subject(self, tenant: str, subject: str) -> list[str]:
+        """Destroy every key of one data subject, in every data class. Irreversible."""
+        subject_key_id = self.subject_key_id(tenant, subject)
+        names = [_subject_name(tenant, cls, subject_key_id) for cls in DataClass]
+        destroyed = self._managed.destroy(names)
+        for name in names:
+            self._cache.evict(name)
+        return destroyed
+
+    def _index_key(self, tenant: str) -> KeyMaterial:
+        name = f"{check_tenant_id(tenant)}/index"
+        record = self._managed.get(name)
+        if record is None:
+            record = self._create_managed(name, self.master_key_id(tenant))
+        return self._unwrap_managed(record)
+
+    def _subject_record(
+        self, context: ObjectContext, kek_id: str, subject_key_id: bytes
+    ) -> ManagedKeyRecord:
+        name = _subject_name(context.tenant, context.data_class, subject_key_id)
+        record = self._managed.get(name)
+        if record is None:
+            record = self._create_managed(name, kek_id)
+        return record
+
+    def _create_managed(self, name: str, kek_id: str) -> ManagedKeyRecord:
+        _key, wrapped = self._provider.generate_data_key(kek_id, _managed_aad(name))
+        record = ManagedKeyRecord(name, kek_id, wrapped, datetime.now(UTC).isoformat())
+        return self._managed.put_if_absent(record)
+
+    def _unwrap_managed(self, record: ManagedKeyRecord) -> KeyMaterial:
+        cache_key = ("managed", record.name, record.wrapped.version, record.wrapped.blob)
+        if (cached := self._cache.get(cache_key)) is not None:
+            return cached
+        key = self._provider.unwrap(record.kek_id, record.wrapped, _managed_aad(record.name))
+        self._cache.put(cache_key, key, frozenset({record.kek_id, record.name}))
+        return key
+
+    def _check_environment(self, context: ObjectContext) -> None:
+        if context.environment is not self.environment:
+            raise EnvironmentMismatch(
+                f"object belongs to environment {context.environment.value!r}, this system "
+                f"is {self.environment.value!r}"
+            )
+
+
+def _subject_name(tenant: str, data_class: DataClass, subject_key_id: bytes) -> str:
+    return f"{tenant}/{data_class.value}/subject/{subject_key_id.hex()}"
+
+
+def _managed_aad(name: str) -> bytes:
+    return encode_fields(b"callvault/managed-key/v1", [name.encode()])
+
+
+def _local_unwrap(key: KeyMaterial, blob: bytes, aad: bytes) -> KeyMaterial:
+    if len(blob) != _LOCAL_WRAP_SIZE:
+        raise OpenError
+    try:
+        raw = AESGCM(key.secret_bytes()).decrypt(blob[:_NONCE], blob[_NONCE:], aad)
+    except InvalidTag:
+        raise OpenError from None
+    return KeyMaterial(raw, "data key")

@@ -1,0 +1,87 @@
+"""Keys callvault manages below the master keys: per-subject keys and per-tenant index keys.
+
+A KMS holds few master keys; a tenant has millions of callers. So each data subject gets a
+256-bit key generated here, wrapped under the tenant's master key for the data class by the
+KMS, and stored (wrapped only) in ``keys/managed.json``. Destroying a subject's keys leaves a
+tombstone and no key bytes anywhere: every object of that subject is then cryptographically
+erased, wherever its ciphertext lies.
+
+Records are addressed by blind ids (HMAC of the subject under the tenant's index key), so
+the file never holds a caller's number.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from callvault._json_store import JsonStore
+from callvault.errors import KeyDestroyed, OpenError
+from callvault.keys.providers._base import WrappedKey
+
+__all__ = ["ManagedKeyRecord", "ManagedKeyStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedKeyRecord:
+    """One wrapped managed key: which master key wraps it, and the wrapped blob."""
+
+    name: str
+    kek_id: str
+    wrapped: WrappedKey
+    created_at: str
+
+
+class ManagedKeyStore:
+    def __init__(self, path: Path) -> None:
+        self._store = JsonStore(path, lambda: {"format": "callvault-managed-keys/v1", "keys": {}})
+
+    def get(self, name: str) -> ManagedKeyRecord | None:
+        """The record, ``None`` if it never existed; ``KeyDestroyed`` if it was destroyed."""
+        entry = self._store.read()["keys"].get(name)
+        if entry is None:
+            return None
+        return _record(name, entry)
+
+    def put_if_absent(self, record: ManagedKeyRecord) -> ManagedKeyRecord:
+        """Store ``record`` unless another writer stored one first; return the winner."""
+        with self._store.transaction() as doc:
+            existing = doc["keys"].get(record.name)
+            if existing is not None:
+                return _record(record.name, existing)
+            doc["keys"][record.name] = {
+                "kek_id": record.kek_id,
+                "version": record.wrapped.version,
+                "blob": base64.b64encode(record.wrapped.blob).decode(),
+                "created_at": record.created_at,
+            }
+        return record
+
+    def destroy(self, names: list[str]) -> list[str]:
+        """Replace each named record by a tombstone; return the names actually destroyed."""
+        destroyed = []
+        now = datetime.now(UTC).isoformat()
+        with self._store.transaction() as doc:
+            for name in names:
+                entry = doc["keys"].get(name)
+                if entry is None or "destroyed_at" in entry:
+                    continue
+                doc["keys"][name] = {"kek_id": entry["kek_id"], "destroyed_at": now}
+                destroyed.append(name)
+        return destroyed
+
+    def names_with_prefix(self, prefix: str) -> list[str]:
+        return sorted(name for name in self._store.read()["keys"] if name.startswith(prefix))
+
+
+def _record(name: str, entry: dict[str, Any]) -> ManagedKeyRecord:
+    if "destroyed_at" in entry:
+        raise KeyDestroyed(f"managed key {name} was destroyed at {entry['destroyed_at']}")
+    try:
+        wrapped = WrappedKey(int(entry["version"]), base64.b64decode(entry["blob"]))
+        return ManagedKeyRecord(name, str(entry["kek_id"]), wrapped, str(entry["created_at"]))
+    except (KeyError, ValueError) as exc:
+        raise OpenError from exc

@@ -1,0 +1,86 @@
+"""The one interface every KMS provider implements (local, AWS KMS, Vault Transit, PKCS#11).
+
+A provider holds master keys (KEKs) that never leave it; callvault asks it to wrap and
+unwrap 256-bit keys under them, always with associated data that the provider must bind
+(a provider that cannot bind it refuses instead of dropping it). Failures map to the error
+tree: ``KeyDestroyed`` for a destroyed key, ``KeyUnavailable`` for anything that may pass
+later (unreachable, throttled, disabled), ``OpenError`` for a wrapped blob that does not
+authenticate, ``KeyNotFound`` for administrative calls on unknown keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from callvault._ids import Environment
+from callvault.keys._material import KeyMaterial
+
+__all__ = ["KeyDescription", "KeyState", "KmsProvider", "WrappedKey"]
+
+
+class KeyState(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    PENDING_DELETION = "pending_deletion"
+    DESTROYED = "destroyed"
+
+
+@dataclass(frozen=True, slots=True)
+class WrappedKey:
+    """A key wrapped under master key version ``version``; ``blob`` is provider-defined."""
+
+    version: int
+    blob: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDescription:
+    """What can be said about a master key without touching its bytes."""
+
+    provider: str
+    key_id: str
+    environment: Environment
+    state: KeyState
+    primary_version: int
+    min_decrypt_version: int
+    versions: tuple[int, ...]
+    created_at: datetime
+    rotated_at: datetime
+    deletion_date: datetime | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class KmsProvider(Protocol):
+    """Master-key operations. Implementations must be safe to call from several threads."""
+
+    scheme: str
+    environment: Environment
+
+    def create_key(self, key_id: str, labels: Mapping[str, str]) -> KeyDescription: ...
+
+    def describe_key(self, key_id: str) -> KeyDescription: ...
+
+    def list_keys(self) -> list[KeyDescription]: ...
+
+    def rotate_key(self, key_id: str) -> KeyDescription: ...
+
+    def generate_data_key(
+        self, key_id: str, associated_data: bytes
+    ) -> tuple[KeyMaterial, WrappedKey]: ...
+
+    def wrap(self, key_id: str, key: KeyMaterial, associated_data: bytes) -> WrappedKey: ...
+
+    def unwrap(
+        self, key_id: str, wrapped: WrappedKey, associated_data: bytes
+    ) -> KeyMaterial: ...
+
+    def schedule_deletion(self, key_id: str, pending_days: int) -> KeyDescription: ...
+
+    def cancel_deletion(self, key_id: str) -> KeyDescription: ...
+
+    def destroy(self, key_id: str) -> KeyDescription: ...

@@ -1,0 +1,59 @@
+"""The tenant directory: which tenants exist and which data classes have their own master key.
+
+A tenant's data classes share its ``default`` master key unless the tenant asked for a
+dedicated one (``dedicated_classes``); the directory is what the key hierarchy consults to
+pick the master key for an object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from callvault._ids import DataClass, check_tenant_id
+from callvault._json_store import JsonStore
+from callvault.errors import KeyNotFound, TenantExists
+
+__all__ = ["Tenant", "TenantDirectory"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: str
+    created_at: str
+    dedicated_classes: frozenset[DataClass]
+
+
+class TenantDirectory:
+    def __init__(self, path: Path) -> None:
+        self._store = JsonStore(path, lambda: {"format": "callvault-tenants/v1", "tenants": {}})
+
+    def add(self, tenant: str, dedicated_classes: frozenset[DataClass]) -> Tenant:
+        check_tenant_id(tenant)
+        with self._store.transaction() as doc:
+            if tenant in doc["tenants"]:
+                raise TenantExists(f"tenant {tenant} already exists")
+            entry = {
+                "created_at": datetime.now(UTC).isoformat(),
+                "dedicated_classes": sorted(c.value for c in dedicated_classes),
+            }
+            doc["tenants"][tenant] = entry
+        return _tenant(tenant, entry)
+
+    def get(self, tenant: str) -> Tenant:
+        entry = self._store.read()["tenants"].get(check_tenant_id(tenant))
+        if entry is None:
+            raise KeyNotFound(f"no tenant {tenant}")
+        return _tenant(tenant, entry)
+
+    def list(self) -> list[Tenant]:
+        return [_tenant(t, e) for t, e in sorted(self._store.read()["tenants"].items())]
+
+
+def _tenant(tenant: str, entry: Mapping[str, Any]) -> Tenant:
+    classes = entry.get("dedicated_classes", [])
+    assert isinstance(classes, list)
+    return Tenant(tenant, str(entry["created_at"]), frozenset(DataClass(c) for c in classes))
