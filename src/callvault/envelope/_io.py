@@ -45,6 +45,13 @@ class IterReader:
             out, self._buffer = self._buffer[:size], self._buffer[size:]
         return out
 
+    def rest(self) -> Iterator[bytes]:
+        """What is left, piece by piece as the iterable produces it (buffered bytes first)."""
+        if self._buffer:
+            out, self._buffer = self._buffer, b""
+            yield out
+        yield from self._it
+
 
 def read_at_for(src: BinaryIO | bytes | bytearray | memoryview) -> tuple[ReadAt, int]:
     """A positional reader over ``src`` and its total size."""

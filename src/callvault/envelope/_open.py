@@ -2,8 +2,11 @@
 
 Every failure that concerns the ciphertext is the one ``OpenError``; key destruction,
 unavailability and environment mismatch keep their own errors (they are facts about keys,
-not oracles about the ciphertext). Streaming releases a chunk's plaintext only after its
-tag verified; a streamed open that fails has released at most the authenticated prefix.
+not oracles about the ciphertext). A header that names a key of another environment is a
+fact about the ciphertext, so it is an ``OpenError`` too; ``EnvironmentMismatch`` is kept
+for a caller whose context names another environment than this system's. Streaming
+releases a chunk's plaintext only after its tag verified; a streamed open that fails has
+released at most the authenticated prefix.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import BinaryIO
 
 from callvault.envelope._io import IterReader, read_at_for, read_exact
 from callvault.envelope._seal import Progress
-from callvault.errors import OpenError
+from callvault.errors import EnvironmentMismatch, OpenError
 from callvault.format import (
     ENCRYPTED_CHUNK_SIZE,
     IO_BLOCK,
@@ -24,7 +27,7 @@ from callvault.format import (
     RangeReader,
     header_length,
 )
-from callvault.keys import KeyHierarchy
+from callvault.keys import KeyHierarchy, KeyMaterial
 
 __all__ = ["open_bytes", "open_iter", "open_stream", "range_reader"]
 
@@ -36,10 +39,19 @@ def _read_header(src: BinaryIO | IterReader) -> Header:
     return Header.parse(prefix + read_exact(src, header_length(prefix) - PREFIX_SIZE))
 
 
+def _data_key(hierarchy: KeyHierarchy, header: Header, context: ObjectContext) -> KeyMaterial:
+    try:
+        return hierarchy.data_key(header, context)
+    except EnvironmentMismatch:
+        if context.environment is not hierarchy.environment:
+            raise  # the caller's own context names another environment
+        raise OpenError from None  # the (untrusted) header names another environment's key
+
+
 def _decryptor(
     hierarchy: KeyHierarchy, header: Header, context: ObjectContext
 ) -> BodyDecryptor:
-    dek = hierarchy.data_key(header, context)
+    dek = _data_key(hierarchy, header, context)
     return BodyDecryptor(dek.secret_bytes(), header.body_context(context))
 
 
@@ -78,13 +90,19 @@ def open_stream(
 def open_iter(
     hierarchy: KeyHierarchy, context: ObjectContext, chunks: Iterable[bytes]
 ) -> Iterator[bytes]:
-    """Open an iterable of ciphertext pieces, yielding authenticated plaintext pieces."""
+    """Open an iterable of ciphertext pieces, yielding authenticated plaintext pieces.
+
+    Each piece is decrypted as it arrives (large ones in 1 MiB blocks), so plaintext is
+    yielded as soon as its chunk authenticates rather than after a block has accumulated.
+    """
     reader = IterReader(chunks)
     decryptor = _decryptor(hierarchy, _read_header(reader), context)
-    while block := reader.read(_READ_BLOCK):
-        out = decryptor.update(block)
-        if out:
-            yield out
+    for piece in reader.rest():
+        view = memoryview(piece)
+        for start in range(0, len(view), _READ_BLOCK):
+            out = decryptor.update(view[start : start + _READ_BLOCK])
+            if out:
+                yield out
     yield decryptor.finalize()
 
 
@@ -103,7 +121,7 @@ def range_reader(
     if len(header_bytes) != header_size:
         raise OpenError
     header = Header.parse(header_bytes)
-    dek = hierarchy.data_key(header, context)
+    dek = _data_key(hierarchy, header, context)
     return RangeReader(
         read_at, header_size, size - header_size, dek.secret_bytes(), header.body_context(context)
     )

@@ -151,17 +151,18 @@ class Header:
 
 
 def wrap_aad(key_ref: KeyReference, subject_key_id: bytes, context: ObjectContext) -> bytes:
-    """Associated data of the DEK wrap. The key version is not in it: the wrapping key knows
-    its own version and binds it (a wrap must be made before its version is known)."""
-    return encode_fields(
-        b"callvault/dek-wrap/v1",
-        [
-            key_ref.provider.encode(),
-            key_ref.key_id.encode(),
-            subject_key_id,
-            *context.fields(),
-        ],
-    )
+    """Associated data of the DEK wrap.
+
+    When the KMS wraps the DEK (no subject key), the key version is not in it: the KMS binds
+    the version of the key that wraps, and a wrap must be made before its version is known.
+    When a subject key wraps the DEK, the version is in it: a subject key has no versions,
+    so nothing else would authenticate the header's version field (it could be edited and
+    the object would still open).
+    """
+    fields = [key_ref.provider.encode(), key_ref.key_id.encode(), subject_key_id]
+    if subject_key_id:
+        fields.append(struct.pack(">I", key_ref.version))
+    return encode_fields(b"callvault/dek-wrap/v1", [*fields, *context.fields()])
 
 
 def header_length(prefix: bytes) -> int:

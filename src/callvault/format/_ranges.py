@@ -5,9 +5,10 @@ The commitment is checked once, when the reader is built (before any chunk is de
 Each chunk is then authenticated on its own: its nonce encodes its index, so a chunk moved,
 duplicated or taken from another message fails its tag. The total length inferred from the
 body size is authenticated lazily, by decrypting the final chunk, only when a caller needs
-it (``authenticated_length``, suffix ranges); a plain range inside the inferred length is
-correct whether or not later bytes were truncated, because every byte returned passed the
-tag of its own chunk at its own index.
+it (``authenticated_length``, and any range that reaches the inferred end, so that reading
+"the whole object" cannot return a truncated one); a range that stops before the inferred
+end is correct whether or not later bytes were truncated, because every byte returned
+passed the tag of its own chunk at its own index.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ class RangeReader:
         if not 0 <= start <= end < self.length:
             raise InvalidRequest(f"range {start}-{end} is outside 0-{self.length - 1}")
         first, last = start // CHUNK_SIZE, end // CHUNK_SIZE
+        if end == self.length - 1 and last < self._layout.chunk_count - 1:
+            # The range ends where the message seems to end, but the final chunk (empty: the
+            # length is a multiple of the chunk size) is not among those read. Authenticate
+            # it first, or a body cut after a full chunk would read as a complete message.
+            self.authenticated_length()
         for index in range(first, last + 1):
             plaintext = self._chunk(index)
             lo = start - index * CHUNK_SIZE if index == first else 0

@@ -1,0 +1,179 @@
+"""Child process of the memory benchmark: streams a large object and reports its own peak RSS.
+
+Run by ``bench.run`` as ``python bench/_memprobe.py MODE HOME [SIZE WORKDIR]``; prints one
+JSON line on stdout. Modes:
+
+``baseline``
+    import callvault, open the vault, build a context; nothing else. Its peak RSS is the
+    floor every callvault process pays (interpreter + cryptography + pydantic + callvault).
+``stream``
+    ``seal_stream`` SIZE bytes from ``PatternSource`` (a file-like that *generates* its bytes
+    into the caller's buffer, never holding the object) into ``WORKDIR/stream.cv``, then
+    ``open_stream`` that file into ``VerifyingSink`` (checks every byte against the pattern,
+    keeps nothing). Reports VmHWM after each phase.
+
+Peak RSS is read from ``/proc/self/status`` (VmHWM) where available, else from
+``getrusage(RUSAGE_SELF).ru_maxrss``; the parent also collects ``ru_maxrss`` with ``wait4``.
+The sealed file goes through the page cache, which is not part of a process's RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["NullSink", "PatternSource", "VerifyingSink", "peak_rss_bytes"]
+
+_BLOCK = 1 << 20
+
+
+def _pattern(seed: int) -> bytes:
+    return random.Random(seed).randbytes(_BLOCK)
+
+
+class PatternSource:
+    """``total`` pseudo-random bytes (a 1 MiB random block repeated), produced on demand."""
+
+    def __init__(self, total: int, seed: int = 1) -> None:
+        self._block = _pattern(seed)
+        self._view = memoryview(self._block)
+        self._total = total
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        out = memoryview(buf).cast("B")
+        n = min(len(out), self._total - self._pos)
+        done = 0
+        while done < n:
+            offset = (self._pos + done) % _BLOCK
+            step = min(n - done, _BLOCK - offset)
+            out[done : done + step] = self._view[offset : offset + step]
+            done += step
+        self._pos += n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            size = self._total - self._pos
+        buf = bytearray(min(size, self._total - self._pos))
+        return bytes(buf[: self.readinto(buf)])
+
+    def expected(self, start: int, size: int) -> bytes:
+        """The bytes this source produces at ``start..start+size`` (for verification)."""
+        out = bytearray()
+        while len(out) < size:
+            offset = (start + len(out)) % _BLOCK
+            out += self._block[offset : offset + size - len(out)]
+        return bytes(out)
+
+
+class NullSink:
+    """A write-only file-like that discards everything (counts the bytes)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        n = memoryview(data).nbytes
+        self.count += n
+        return n
+
+
+class VerifyingSink(NullSink):
+    """Discards what it is given after checking it against a ``PatternSource``'s bytes."""
+
+    def __init__(self, source: PatternSource) -> None:
+        super().__init__()
+        self._source = source
+        self.ok = True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        view = memoryview(data).cast("B")
+        if bytes(view) != self._source.expected(self.count, len(view)):
+            self.ok = False
+        self.count += len(view)
+        return len(view)
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size so far, in bytes."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss if sys.platform == "darwin" else maxrss * 1024
+
+
+def _current_rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _main(argv: list[str]) -> int:
+    mode, home = argv[0], Path(argv[1])
+    from callvault import DataClass, Vault  # the import is part of what is measured
+
+    vault = Vault.open_home(home)
+    ctx = vault.context("acme", DataClass.RECORDING, "memprobe-1")
+    result: dict[str, object] = {"mode": mode, "after_open_peak": peak_rss_bytes()}
+    if mode == "stream":
+        size, workdir = int(argv[2]), Path(argv[3])
+        sealed_path = workdir / "stream.cv"
+        try:
+            t0 = time.perf_counter()
+            with sealed_path.open("wb") as dst:
+                sealed = vault.seal_stream(ctx, PatternSource(size), dst)
+            t1 = time.perf_counter()
+            result["after_seal_peak"] = peak_rss_bytes()
+            source = PatternSource(size)  # the reference bytes for the check
+            sink = VerifyingSink(source)
+            with sealed_path.open("rb") as src:
+                opened = vault.open_stream(ctx, src, sink)
+            t2 = time.perf_counter()
+            result["after_open_peak"] = peak_rss_bytes()
+            result.update(
+                size=size,
+                sealed_plaintext=sealed,
+                opened_plaintext=opened,
+                sealed_file_bytes=sealed_path.stat().st_size,
+                verified=sink.ok and sink.count == size == sealed == opened,
+                seal_seconds=t1 - t0,
+                open_seconds=t2 - t1,
+            )
+        finally:
+            sealed_path.unlink(missing_ok=True)
+    elif mode != "baseline":
+        raise SystemExit(f"unknown mode {mode!r}")
+    result["peak_rss"] = peak_rss_bytes()
+    result["rss_now"] = _current_rss_bytes()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    import importlib.util
+
+    if importlib.util.find_spec("callvault") is None:  # not installed: use the source tree
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    raise SystemExit(_main(sys.argv[1:]))

@@ -1,0 +1,21 @@
+"""The ``callvault`` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from callvault.cli import _demo, _keys, _seal, _setup, _tenants
+
+app = typer.Typer(
+    name="callvault",
+    help="Encryption by default for voice-AI call data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("init")(_setup.init)
+app.command("seal")(_seal.seal)
+app.command("open")(_seal.open_)
+app.command("demo")(_demo.demo)
+app.add_typer(_tenants.app, name="tenants")
+app.add_typer(_keys.app, name="keys")

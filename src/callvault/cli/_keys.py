@@ -1,0 +1,75 @@
+"""``callvault keys list|rotate``: master keys, their versions and states. Never key bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from callvault import DataClass
+from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
+from callvault.keys.providers import KeyDescription
+
+app = typer.Typer(help="Inspect and rotate master keys.", no_args_is_help=True)
+
+
+def _as_dict(key: KeyDescription) -> dict[str, Any]:
+    return {
+        "provider": key.provider,
+        "key_id": key.key_id,
+        "environment": key.environment.value,
+        "state": key.state.value,
+        "primary_version": key.primary_version,
+        "min_decrypt_version": key.min_decrypt_version,
+        "versions": list(key.versions),
+        "created_at": key.created_at.isoformat(),
+        "rotated_at": key.rotated_at.isoformat(),
+        "deletion_date": key.deletion_date.isoformat() if key.deletion_date else None,
+        "labels": dict(key.labels),
+    }
+
+
+@app.command("list")
+@cli_errors
+def list_(
+    tenant: str | None = typer.Option(None, "--tenant", "-t", help="Only this tenant's keys."),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List master keys with their versions and state."""
+    keys = open_vault(home).list_keys(tenant)
+    if as_json:
+        emit_json([_as_dict(k) for k in keys])
+        return
+    table = Table("key id", "provider", "state", "primary", "versions", "rotated")
+    for k in keys:
+        table.add_row(
+            k.key_id,
+            k.provider,
+            k.state.value,
+            f"v{k.primary_version}",
+            ",".join(str(v) for v in k.versions),
+            k.rotated_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    Console().print(table)
+
+
+@app.command("rotate")
+@cli_errors
+def rotate(
+    tenant: str = typer.Option(..., "--tenant", "-t", help="Tenant whose master key rotates."),
+    data_class: DataClass | None = typer.Option(
+        None, "--class", "-c", help="Rotate the key that protects this class."
+    ),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a new master key version; new wraps use it, old versions still decrypt."""
+    key = open_vault(home).rotate_key(tenant, data_class)
+    if as_json:
+        emit_json(_as_dict(key))
+    else:
+        typer.echo(f"rotated {key.key_id}: primary version is now v{key.primary_version}")

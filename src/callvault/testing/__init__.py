@@ -1,0 +1,28 @@
+"""Test support. NOT for production use.
+
+``callvault.testing`` builds sealed objects deterministically from injected keys, salts and
+nonces, so format vectors (tests/vectors/) replay byte for byte. Anything sealed with it is
+only as secret as its inputs: never use it for real data.
+"""
+
+from callvault.testing._vectors import (
+    encrypt_body,
+    local_kms_wrap,
+    local_kms_wrap_aad,
+    managed_key_aad,
+    managed_key_name,
+    seal_v1,
+    subject_key_id,
+    subject_wrap,
+)
+
+__all__ = [
+    "encrypt_body",
+    "local_kms_wrap",
+    "local_kms_wrap_aad",
+    "managed_key_aad",
+    "managed_key_name",
+    "seal_v1",
+    "subject_key_id",
+    "subject_wrap",
+]
