@@ -7,6 +7,7 @@ against a small alphabet; everything below can then trust them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 
 from callvault.errors import InvalidRequest
@@ -55,6 +56,10 @@ def check_object_id(object_id: str) -> str:
 def check_subject(subject: str) -> str:
     if not isinstance(subject, str) or not subject or not subject.isprintable():
         raise InvalidRequest("subject must be a non-empty printable string")
+    if unicodedata.normalize("NFC", subject) != subject:
+        # Two spellings of one name would get two blind ids, and erasing one would silently
+        # leave the other: one canonical form, or a clear error.
+        raise InvalidRequest("subject must be in Unicode NFC form")
     if len(subject.encode()) > _MAX_SUBJECT_BYTES:
         raise InvalidRequest(f"subject must be at most {_MAX_SUBJECT_BYTES} bytes")
     return subject

@@ -59,7 +59,9 @@ def test_sigkill_during_rotation_loses_no_acknowledged_version(
     assert reopened.open(ctx, fresh) == b"after"
 
 
-def test_failed_write_leaves_the_previous_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_the_previous_keyring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "home"
     Vault.init_home(home)
     vault = Vault.open_home(home)

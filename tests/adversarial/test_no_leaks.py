@@ -13,8 +13,8 @@ import pytest
 
 from callvault import DataClass, KeyDestroyed, OpenError, Vault
 from callvault.format import Header, header_length
-from callvault.keys.providers._keyring_file import KeyringFile
 from callvault.keys.providers import resolve_root_key
+from callvault.keys.providers._keyring_file import KeyringFile
 
 CALLER = "+15558675309"
 PLAINTEXT = b"patient said her member number is XJ-4471-0092 " * 50

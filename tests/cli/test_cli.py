@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Callable
 import os
 import stat
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -124,7 +124,8 @@ def test_open_with_wrong_context_fails_opaquely_and_writes_nothing(
 ) -> None:
     sealed = tmp_path / "x.cvlt"
     out = tmp_path / "x.out"
-    sealed.write_bytes(initialised("seal", *SEAL, "-", "-", input=b"secret words", check=True).stdout)
+    sealed_bytes = initialised("seal", *SEAL, "-", "-", input=b"secret words", check=True).stdout
+    sealed.write_bytes(sealed_bytes)
     result = initialised("open", *claimed, str(sealed), str(out))
     assert result.returncode == 1
     assert _one_line_error(result.stderr) == f"error: {OpenError.MESSAGE}\n"

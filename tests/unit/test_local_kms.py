@@ -47,7 +47,8 @@ def test_wrap_unwrap_roundtrip_binds_associated_data(tmp_path: Path) -> None:
     kms = _kms(tmp_path)
     kms.create_key("dev/acme/default", {"tenant": "acme"})
     key, wrapped = kms.generate_data_key("dev/acme/default", b"context-a")
-    assert kms.unwrap("dev/acme/default", wrapped, b"context-a").secret_bytes() == key.secret_bytes()
+    unwrapped = kms.unwrap("dev/acme/default", wrapped, b"context-a")
+    assert unwrapped.secret_bytes() == key.secret_bytes()
     with pytest.raises(OpenError):
         kms.unwrap("dev/acme/default", wrapped, b"context-b")
     tampered = WrappedKey(wrapped.version, bytes([wrapped.blob[0] ^ 1]) + wrapped.blob[1:])

@@ -39,6 +39,8 @@ def demo(
             console.print(f"demo home kept at {workdir / 'home'}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    console.print("[green]demo complete: every check held[/green]" if ok else "[red]demo failed[/red]")
-    if not ok:
+    if ok:
+        console.print("[green]demo complete: every check held[/green]")
+    else:
+        console.print("[red]demo failed: a check did not hold[/red]")
         raise typer.Exit(1)

@@ -43,9 +43,12 @@ def seal(
     """Encrypt IN to OUT under the tenant's keys."""
     vault = open_vault(home)
     context = vault.context(tenant, data_class, object_id, subject)
-    with input_stream(infile) as (src, size), progress_bar(size, "sealing") as progress:
-        with atomic_output(outfile) as dst:
-            vault.seal_stream(context, src, dst, progress)
+    with (
+        input_stream(infile) as (src, size),
+        progress_bar(size, "sealing") as progress,
+        atomic_output(outfile) as dst,
+    ):
+        vault.seal_stream(context, src, dst, progress)
 
 
 @cli_errors
@@ -82,6 +85,9 @@ def open_(
                 for piece in reader.iter_range(start, end):
                     dst.write(piece)
         return
-    with input_stream(infile) as (src, size), progress_bar(size, "opening") as progress:
-        with atomic_output(outfile) as dst:
-            vault.open_stream(context, src, dst, progress)
+    with (
+        input_stream(infile) as (src, size),
+        progress_bar(size, "opening") as progress,
+        atomic_output(outfile) as dst,
+    ):
+        vault.open_stream(context, src, dst, progress)

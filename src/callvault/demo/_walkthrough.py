@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from callvault import DataClass, KeyDestroyed, OpenError, Vault
+from callvault import CallvaultError, DataClass, KeyDestroyed, OpenError, Vault
 from callvault.demo._recording import SAMPLE_RATE, mulaw_recording
 from callvault.format import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, Header, header_length
 
@@ -23,6 +23,7 @@ __all__ = ["Step", "run_walkthrough"]
 
 TENANT = "demo-clinic"
 CALLER = "+15551234567"
+OTHER_TENANT = "other-clinic"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,19 @@ class _CountingReader:
         data = self._inner.read(size)
         self.bytes_read += len(data)
         return data
+
+
+def _refusal(attempt: Callable[[], bytes]) -> str:
+    """How an open that must fail was refused (or "OPENED (bug)" if it was not)."""
+    try:
+        attempt()
+    except KeyDestroyed:
+        return "refused: key destroyed (cryptographically erased)"
+    except OpenError as exc:
+        return f"refused: {exc}"
+    except CallvaultError as exc:
+        return f"refused: {type(exc).__name__}: {exc}"
+    return "OPENED (bug)"
 
 
 def _mib_s(size: int, seconds: float) -> str:
@@ -122,8 +136,8 @@ def run_walkthrough(home: Path, minutes: float, report: Observer) -> bool:
 
     started = time.perf_counter()
     out = io.BytesIO()
-    with sealed_path.open("rb") as src:
-        vault.open_stream(ctx, src, out)
+    with sealed_path.open("rb") as sealed_file:
+        vault.open_stream(ctx, sealed_file, out)
     open_s = time.perf_counter() - started
     ok = hashlib.sha256(out.getvalue()).hexdigest() == digest
     emit(Step("recording opened", {
@@ -147,36 +161,28 @@ def run_walkthrough(home: Path, minutes: float, report: Observer) -> bool:
 
     tampered = bytearray(sealed)
     tampered[len(sealed) // 2] ^= 0x01
-    wrong_tenant = vault.context("other-tenant", DataClass.RECORDING, "call-0001", CALLER)
-    outcomes = {}
-    for name, attempt in {
+    vault.create_tenant(OTHER_TENANT)
+    attempts: dict[str, Callable[[], bytes]] = {
         "one bit flipped": lambda: vault.open(ctx, bytes(tampered)),
         "claimed by another object id": lambda: vault.open(
             vault.context(TENANT, DataClass.RECORDING, "call-0002", CALLER), sealed),
-        "claimed by another tenant": lambda: vault.open(wrong_tenant, sealed),
-    }.items():
-        try:
-            attempt()
-            outcomes[name] = "OPENED (bug)"
-        except OpenError as exc:
-            outcomes[name] = f"refused: {exc}"
-        except Exception as exc:  # noqa: BLE001 - any other refusal is shown as is
-            outcomes[name] = f"refused: {type(exc).__name__}: {exc}"
+        "claimed by another tenant": lambda: vault.open(
+            vault.context(OTHER_TENANT, DataClass.RECORDING, "call-0001", CALLER), sealed),
+        "claimed as a transcript": lambda: vault.open(
+            vault.context(TENANT, DataClass.TRANSCRIPT, "call-0001", CALLER), sealed),
+    }
+    outcomes = {name: _refusal(attempt) for name, attempt in attempts.items()}
     ok = all(v.startswith("refused") for v in outcomes.values())
     emit(Step("tampering and misuse", outcomes, ok=ok))
 
     destroyed = vault.destroy_subject(TENANT, CALLER)
     after = {}
-    for name, attempt in {
+    erasure_attempts: dict[str, Callable[[], bytes]] = {
         "recording": lambda: vault.open(ctx, sealed_path.read_bytes()),
         "transcript": lambda: vault.open(tctx, sealed_transcript),
-    }.items():
-        try:
-            attempt()
-            after[name] = "OPENED (bug)"
-        except KeyDestroyed:
-            after[name] = "key destroyed: cryptographically erased"
-    erased = all(v.startswith("key destroyed") for v in after.values())
+    }
+    after = {name: _refusal(attempt) for name, attempt in erasure_attempts.items()}
+    erased = all(v == "refused: key destroyed (cryptographically erased)" for v in after.values())
     emit(Step("erasure of the caller", {
         "subject keys destroyed": str(len(destroyed)),
         "ciphertext still on disk": f"{sealed_path.stat().st_size:,} bytes, unreadable",

@@ -2,11 +2,10 @@
 
 Every failure that concerns the ciphertext is the one ``OpenError``; key destruction,
 unavailability and environment mismatch keep their own errors (they are facts about keys,
-not oracles about the ciphertext). A header that names a key of another environment is a
-fact about the ciphertext, so it is an ``OpenError`` too; ``EnvironmentMismatch`` is kept
-for a caller whose context names another environment than this system's. Streaming
-releases a chunk's plaintext only after its tag verified; a streamed open that fails has
-released at most the authenticated prefix.
+not oracles about the ciphertext). A header whose key id names no environment at all is
+just an unknown key: an ``OpenError`` like any other bad header, not an
+``EnvironmentMismatch``. Streaming releases a chunk's plaintext only after its tag
+verified; a streamed open that fails has released at most the authenticated prefix.
 """
 
 from __future__ import annotations
@@ -14,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
+from callvault._ids import Environment
 from callvault.envelope._io import IterReader, read_at_for, read_exact
 from callvault.envelope._seal import Progress
-from callvault.errors import EnvironmentMismatch, OpenError
+from callvault.errors import OpenError
 from callvault.format import (
     ENCRYPTED_CHUNK_SIZE,
     IO_BLOCK,
@@ -28,6 +28,7 @@ from callvault.format import (
     header_length,
 )
 from callvault.keys import KeyHierarchy, KeyMaterial
+from callvault.keys.providers import check_key_environment
 
 __all__ = ["open_bytes", "open_iter", "open_stream", "range_reader"]
 
@@ -40,12 +41,17 @@ def _read_header(src: BinaryIO | IterReader) -> Header:
 
 
 def _data_key(hierarchy: KeyHierarchy, header: Header, context: ObjectContext) -> KeyMaterial:
-    try:
-        return hierarchy.data_key(header, context)
-    except EnvironmentMismatch:
-        if context.environment is not hierarchy.environment:
-            raise  # the caller's own context names another environment
-        raise OpenError from None  # the (untrusted) header names another environment's key
+    """The DEK. The header's key id is checked first, the same way whichever key wraps the
+    DEK: one of no environment is an unknown key (``OpenError``), one of another environment
+    is the explicit ``EnvironmentMismatch``."""
+    if not _names_an_environment(header.key_ref.key_id):
+        raise OpenError
+    check_key_environment(header.key_ref.key_id, hierarchy.environment)
+    return hierarchy.data_key(header, context)
+
+
+def _names_an_environment(key_id: str) -> bool:
+    return key_id.split("/", 1)[0] in {environment.value for environment in Environment}
 
 
 def _decryptor(

@@ -7,11 +7,12 @@ any of them across objects breaks confidentiality and integrity. This module exi
 ``tests/vectors/generate.py`` can write byte-exact vectors that anyone can replay.
 
 It rebuilds, from ``cryptography`` primitives (HKDF-Expand via ``derive_raw``, AESGCM) and
-``callvault.format``'s header and context encodings, exactly the bytes the real sealer
-(``callvault.envelope`` over ``callvault.keys`` and the local KMS) writes. The key-wrap
-associated data layouts are written out again here from docs/format.md on purpose, instead
-of being imported from the private modules that implement them: if either side changes, the
-vector tests that open these objects with the real opener fail.
+``callvault.format``'s ``Header``, ``ObjectContext`` and ``wrap_aad``, exactly the bytes the
+real sealer (``callvault.envelope`` over ``callvault.keys`` and the local KMS) writes. The
+Cobblestone-256 chunking, the local KMS wrap AAD, the managed-key AAD and the subject blind
+id are written out again here from docs/format.md on purpose, instead of being imported from
+the modules that implement them: if either side changes, the vector tests (which also open
+every vector with the real opener and ``cryptography.cobblestone``) fail.
 """
 
 from __future__ import annotations
