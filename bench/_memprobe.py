@@ -64,18 +64,19 @@ class PatternSource:
         return n
 
     def read(self, size: int = -1) -> bytes:
-        if size < 0:
-            size = self._total - self._pos
-        buf = bytearray(min(size, self._total - self._pos))
-        return bytes(buf[: self.readinto(buf)])
+        remaining = self._total - self._pos
+        data = self.expected(self._pos, remaining if size < 0 else min(size, remaining))
+        self._pos += len(data)
+        return data
 
     def expected(self, start: int, size: int) -> bytes:
         """The bytes this source produces at ``start..start+size`` (for verification)."""
-        out = bytearray()
-        while len(out) < size:
-            offset = (start + len(out)) % _BLOCK
-            out += self._block[offset : offset + size - len(out)]
-        return bytes(out)
+        parts, done = [], 0
+        while done < size:
+            offset = (start + done) % _BLOCK
+            parts.append(self._view[offset : offset + size - done])
+            done += len(parts[-1])
+        return b"".join(parts)
 
 
 class NullSink:

@@ -54,7 +54,7 @@ class Measurement:
 
     @property
     def spread(self) -> float:
-        """Relative interquartile-ish spread: (max - min) / median, over the samples."""
+        """Relative spread of the samples: (max - min) / median."""
         return (max(self.samples) - min(self.samples)) / self.median if self.median else 0.0
 
     def as_json(self, nbytes: int | None = None) -> dict[str, Any]:

@@ -433,10 +433,10 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "threshold": STREAM_TARGET_RATIO,
                     "passed": ratio >= STREAM_TARGET_RATIO,
                     "text": f"{name} {row['label']}: {ratio:.2f} x bare Cobblestone-256 one-shot "
-                    f"(target >= {STREAM_TARGET_RATIO:.2f}) [info: "
+                    f"(target >= {STREAM_TARGET_RATIO:.2f}); info: "
                     f"{stream['x_cobblestone_stream']:.2f} x a bare Cobblestone streaming loop "
                     f"with the same I/O; into a discarding sink "
-                    f"{row[op]['vault_stream_null']['x_cobblestone']:.2f} x one-shot]",
+                    f"{row[op]['vault_stream_null']['x_cobblestone']:.2f} x one-shot",
                 }
             )
     if "memory" in results:

@@ -14,7 +14,13 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from callvault._ids import Environment
-from callvault.envelope._io import IterReader, read_at_for, read_exact
+from callvault.envelope._io import (
+    BlockOutput,
+    IterReader,
+    read_at_for,
+    read_blocks,
+    read_exact,
+)
 from callvault.envelope._seal import Progress
 from callvault.errors import OpenError
 from callvault.format import (
@@ -79,13 +85,12 @@ def open_stream(
 ) -> int:
     """Open ``src`` into ``dst``; returns the plaintext size."""
     decryptor = _decryptor(hierarchy, _read_header(src), context)
-    outbuf = bytearray(BodyDecryptor.output_bound(_READ_BLOCK))
-    outview = memoryview(outbuf)
+    output = BlockOutput(BodyDecryptor.output_bound)
     total = 0
-    while block := src.read(_READ_BLOCK):
-        written = decryptor.update_into(block, outbuf)
-        dst.write(outview[:written])
-        total += written
+    for block in read_blocks(src, _READ_BLOCK):
+        plaintext = output.process(decryptor, block)
+        dst.write(plaintext)
+        total += len(plaintext)
         if progress is not None:
             progress(len(block))
     tail = decryptor.finalize()

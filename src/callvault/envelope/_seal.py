@@ -1,7 +1,7 @@
 """Sealing: fresh DEK from the hierarchy, header, then the Cobblestone-256 body.
 
-Streaming runs in constant memory: it reads whole 16 KiB chunks in 1 MiB blocks and
-encrypts into one reused output buffer, so memory does not grow with the object.
+Streaming runs in constant memory: it reads blocks of up to 1 MiB and encrypts them into
+one reused output buffer, so memory does not grow with the object.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
+from callvault.envelope._io import BlockOutput, read_blocks
 from callvault.format import IO_BLOCK, BodyEncryptor, ObjectContext
 from callvault.keys import KeyHierarchy
 
@@ -25,7 +26,8 @@ def _start(hierarchy: KeyHierarchy, context: ObjectContext) -> tuple[bytes, Body
 
 def seal_bytes(hierarchy: KeyHierarchy, context: ObjectContext, plaintext: bytes) -> bytes:
     header, encryptor = _start(hierarchy, context)
-    return header + encryptor.update(plaintext) + encryptor.finalize()
+    # One output-sized allocation; ``a + b + c`` would make two full-size temporaries.
+    return b"".join((header, encryptor.update(plaintext), encryptor.finalize()))
 
 
 def seal_stream(
@@ -35,25 +37,20 @@ def seal_stream(
     dst: BinaryIO,
     progress: Progress | None = None,
 ) -> int:
-    """Seal everything readable from ``src`` into ``dst``; returns the plaintext size."""
+    """Seal everything readable from ``src`` into ``dst``; returns the plaintext size.
+
+    Memory stays constant however long the stream (``read_blocks``, ``BlockOutput``), and a
+    small object does not pay for buffers sized for a large one.
+    """
     header, encryptor = _start(hierarchy, context)
     dst.write(header)
-    inbuf = bytearray(IO_BLOCK)
-    inview = memoryview(inbuf)
-    outbuf = bytearray(BodyEncryptor.output_bound(IO_BLOCK))
-    outview = memoryview(outbuf)
+    output = BlockOutput(BodyEncryptor.output_bound)
     total = 0
-    while True:
-        n = _fill(src, inview)
-        if n == 0:
-            break
-        written = encryptor.update_into(inview[:n], outbuf)
-        dst.write(outview[:written])
-        total += n
+    for block in read_blocks(src, IO_BLOCK):
+        dst.write(output.process(encryptor, block))
+        total += len(block)
         if progress is not None:
-            progress(n)
-        if n < IO_BLOCK:
-            break
+            progress(len(block))
     dst.write(encryptor.finalize())
     return total
 
@@ -69,20 +66,3 @@ def seal_iter(
         if out:
             yield out
     yield encryptor.finalize()
-
-
-def _fill(src: BinaryIO, view: memoryview) -> int:
-    """Read until ``view`` is full or the source ends (pipes return short reads)."""
-    filled = 0
-    readinto = getattr(src, "readinto", None)
-    while filled < len(view):
-        if readinto is not None:
-            n = readinto(view[filled:])
-        else:
-            data = src.read(len(view) - filled)
-            n = len(data)
-            view[filled : filled + n] = data
-        if not n:
-            break
-        filled += n
-    return filled

@@ -6,7 +6,6 @@ encode to the same bytes (unlike string concatenation with separators).
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 
 __all__ = ["encode_fields"]
@@ -14,8 +13,12 @@ __all__ = ["encode_fields"]
 
 def encode_fields(label: bytes, fields: Sequence[bytes]) -> bytes:
     """``u16(len(label)) || label || u16(n) || (u32(len(f)) || f)`` for each of the n fields."""
-    parts = [struct.pack(">H", len(label)), label, struct.pack(">H", len(fields))]
+    if len(label) > 0xFFFF or len(fields) > 0xFFFF:
+        raise ValueError("label or field list too long to encode")
+    out = bytearray(len(label).to_bytes(2, "big"))
+    out += label
+    out += len(fields).to_bytes(2, "big")
     for field in fields:
-        parts.append(struct.pack(">I", len(field)))
-        parts.append(field)
-    return b"".join(parts)
+        out += len(field).to_bytes(4, "big")  # OverflowError past 4 GiB: nothing that large
+        out += field
+    return bytes(out)

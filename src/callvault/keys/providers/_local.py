@@ -57,6 +57,7 @@ class LocalKms:
         self._lock = threading.Lock()
         self._cached: dict[str, Any] | None = None
         self._cached_stat: tuple[int, int, int] | None = None
+        self._ciphers: dict[tuple[str, int], AESGCM] = {}
 
     # -- administration ---------------------------------------------------------------
 
@@ -147,17 +148,19 @@ class LocalKms:
 
     def wrap(self, key_id: str, key: KeyMaterial, associated_data: bytes) -> WrappedKey:
         check_key_environment(key_id, self.environment)
-        entry = self._entry(self._document(), key_id)
+        doc, ciphers = self._snapshot()
+        entry = self._entry(doc, key_id)
         self._require_usable(entry, key_id)
         version = int(entry["primary"])
-        aead = AESGCM(_material(entry, version))
+        aead = _cipher(ciphers, key_id, entry, version)
         nonce = os.urandom(_NONCE)
         sealed = aead.encrypt(nonce, key.secret_bytes(), _aad(key_id, version, associated_data))
         return WrappedKey(version, nonce + sealed)
 
     def unwrap(self, key_id: str, wrapped: WrappedKey, associated_data: bytes) -> KeyMaterial:
         check_key_environment(key_id, self.environment)
-        entry = self._document()["keys"].get(key_id)
+        doc, ciphers = self._snapshot()
+        entry = doc["keys"].get(key_id)
         if entry is None or len(wrapped.blob) != _WRAPPED_SIZE:
             raise OpenError
         self._require_usable(entry, key_id)
@@ -168,7 +171,7 @@ class LocalKms:
                 f"key {key_id} version {wrapped.version} is retired (minimum decryption "
                 f"version {entry['min_decrypt']})"
             )
-        aead = AESGCM(_material(entry, wrapped.version))
+        aead = _cipher(ciphers, key_id, entry, wrapped.version)
         try:
             raw = aead.decrypt(
                 wrapped.blob[:_NONCE],
@@ -182,7 +185,12 @@ class LocalKms:
     # -- internals --------------------------------------------------------------------
 
     def _document(self) -> dict[str, Any]:
-        """The keyring, re-read only when the file changed (another process wrote it)."""
+        return self._snapshot()[0]
+
+    def _snapshot(self) -> tuple[dict[str, Any], dict[tuple[str, int], AESGCM]]:
+        """The keyring and the AEADs built from it, re-read only when the file changed
+        (another process wrote it). The two are replaced together, so an AEAD of a version
+        that was since destroyed never outlives the keyring it came from."""
         try:
             info = self._file.path.stat()
             stamp: tuple[int, int, int] | None = (info.st_ino, info.st_mtime_ns, info.st_size)
@@ -192,7 +200,8 @@ class LocalKms:
             if self._cached is None or stamp != self._cached_stat:
                 self._cached = self._file.load()
                 self._cached_stat = stamp
-            return self._cached
+                self._ciphers = {}
+            return self._cached, self._ciphers
 
     def _invalidate(self) -> None:
         with self._lock:
@@ -233,6 +242,16 @@ class LocalKms:
 
 def _new_material() -> str:
     return base64.b64encode(os.urandom(32)).decode()
+
+
+def _cipher(
+    ciphers: dict[tuple[str, int], AESGCM], key_id: str, entry: dict[str, Any], version: int
+) -> AESGCM:
+    """The AEAD of one key version, built once per keyring load rather than once per wrap."""
+    aead = ciphers.get((key_id, version))
+    if aead is None:
+        aead = ciphers[(key_id, version)] = AESGCM(_material(entry, version))
+    return aead
 
 
 def _material(entry: dict[str, Any], version: int) -> bytes:
