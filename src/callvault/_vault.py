@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from callvault._ids import DataClass, Environment
+from callvault._ids import DataClass, Environment, check_tenant_id
 from callvault.config import CONFIG_FILE, Settings, load_settings
 from callvault.envelope import (
     Progress,
@@ -24,7 +24,7 @@ from callvault.envelope import (
     seal_iter,
     seal_stream,
 )
-from callvault.errors import ConfigError
+from callvault.errors import ConfigError, KeyNotFound, TenantExists
 from callvault.format import ObjectContext, RangeReader
 from callvault.keys import CachePolicy, KeyCache, KeyHierarchy, ManagedKeyStore
 from callvault.keys.providers import (
@@ -99,18 +99,24 @@ class Vault:
     def create_tenant(
         self, tenant: str, dedicated_classes: Iterable[DataClass] = ()
     ) -> Tenant:
-        """Register a tenant and create its master keys (default + any dedicated class)."""
+        """Register a tenant and create its master keys (default + any dedicated class).
+
+        Keys come first and the directory entry last, so a failure part way (KMS down)
+        leaves no tenant without keys; a retry reuses keys an earlier attempt created.
+        """
+        check_tenant_id(tenant)
         classes = frozenset(DataClass(c) for c in dedicated_classes)
-        record = self.tenants.add(tenant, classes)
-        labels = {"tenant": tenant}
-        self.provider.create_key(self.keys.master_key_id(tenant), {**labels, "class": "*"})
-        for data_class in sorted(classes, key=lambda c: c.value):
-            self.provider.create_key(
-                self.keys.master_key_id(tenant, data_class.value),
-                {**labels, "class": data_class.value},
-            )
+        if any(t.id == tenant for t in self.tenants.list()):
+            raise TenantExists(f"tenant {tenant} already exists")
+        scopes = [("default", "*"), *sorted((c.value, c.value) for c in classes)]
+        for scope, label in scopes:
+            key_id = self.keys.master_key_id(tenant, scope)
+            try:
+                self.provider.describe_key(key_id)
+            except KeyNotFound:
+                self.provider.create_key(key_id, {"tenant": tenant, "class": label})
         self.keys.ensure_index_key(tenant)
-        return record
+        return self.tenants.add(tenant, classes)
 
     def list_keys(self, tenant: str | None = None) -> list[KeyDescription]:
         keys = self.provider.list_keys()
@@ -121,9 +127,7 @@ class Vault:
 
     def rotate_key(self, tenant: str, data_class: DataClass | None = None) -> KeyDescription:
         """New master key version for all new wraps; old versions still decrypt."""
-        key_id = self._kek_for(tenant, data_class) if data_class else self.keys.master_key_id(
-            tenant
-        )
+        key_id = self._kek_for(tenant, data_class)
         description = self.provider.rotate_key(key_id)
         self.cache.evict(key_id)
         return description

@@ -13,6 +13,7 @@ Callers branch on *kind*, never on message text, so the tree is the contract::
     │                        may open later. Fail closed: never a plaintext fallback.
     ├── EnvironmentMismatch  a key or keyring of one environment used in another (dev/staging/prod).
     ├── KeyNotFound          an administrative lookup of a key or tenant that does not exist.
+    ├── KeyExists            creating a master key whose id is taken.
     ├── TenantExists         creating a tenant twice.
     ├── ConfigError          bad configuration, a root key with loose permissions, missing home.
     └── InvalidRequest       a caller error detected before any work (bad range, bad id, …).
@@ -29,6 +30,7 @@ __all__ = [
     "EnvironmentMismatch",
     "InvalidRequest",
     "KeyDestroyed",
+    "KeyExists",
     "KeyNotFound",
     "KeyUnavailable",
     "OpenError",
@@ -63,6 +65,10 @@ class EnvironmentMismatch(CallvaultError):
 
 class KeyNotFound(CallvaultError):
     """An administrative operation named a key or tenant that does not exist."""
+
+
+class KeyExists(CallvaultError):
+    """A master key with that id already exists."""
 
 
 class TenantExists(CallvaultError):

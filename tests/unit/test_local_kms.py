@@ -15,9 +15,11 @@ from callvault import (
     Environment,
     EnvironmentMismatch,
     KeyDestroyed,
+    KeyExists,
     KeyNotFound,
     KeyUnavailable,
     OpenError,
+    TenantExists,
     Vault,
 )
 from callvault.format import Header, header_length
@@ -196,3 +198,27 @@ def test_keyring_document_never_lists_plaintext_in_listing(tmp_path: Path) -> No
     for material in _keyring_materials(tmp_path / "keyring.cvkr", ROOT, Environment.DEV):
         assert base64.b64encode(material).decode() not in text
         assert material.hex() not in text
+
+
+def test_tenant_creation_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Vault.init_home(tmp_path / "h")
+    vault = Vault.open_home(tmp_path / "h")
+    real_create = vault.provider.create_key
+
+    def kms_down_for_class_keys(key_id: str, labels: dict[str, str]) -> object:
+        if key_id.endswith("/transcript"):
+            raise KeyUnavailable("KMS unreachable")
+        return real_create(key_id, labels)
+
+    monkeypatch.setattr(vault.provider, "create_key", kms_down_for_class_keys)
+    with pytest.raises(KeyUnavailable):
+        vault.create_tenant("acme", [DataClass.TRANSCRIPT])
+    assert vault.tenants.list() == []  # no tenant without its keys
+    monkeypatch.undo()
+    vault.create_tenant("acme", [DataClass.TRANSCRIPT])  # the retry reuses the default key
+    keys = [k.key_id for k in vault.list_keys("acme")]
+    assert keys == ["dev/acme/default", "dev/acme/transcript"]
+    with pytest.raises(TenantExists):
+        vault.create_tenant("acme")
+    with pytest.raises(KeyExists):
+        vault.provider.create_key("dev/acme/default", {})

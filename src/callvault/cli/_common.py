@@ -25,6 +25,7 @@ from rich.progress import (
 )
 
 from callvault import CallvaultError, Vault
+from callvault._atomic import atomic_file
 from callvault.config import default_home
 
 __all__ = [
@@ -104,19 +105,8 @@ def atomic_output(path: str) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    with atomic_file(Path(path), mode=0o600) as handle:
+        yield handle
 
 
 @contextlib.contextmanager

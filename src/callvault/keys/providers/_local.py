@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from callvault._ids import Environment
-from callvault.errors import KeyDestroyed, KeyNotFound, KeyUnavailable, OpenError
+from callvault.errors import KeyDestroyed, KeyExists, KeyNotFound, KeyUnavailable, OpenError
 from callvault.format._encoding import encode_fields
 from callvault.keys._material import KeyMaterial
 from callvault.keys.providers._base import KeyDescription, KeyState, WrappedKey
@@ -65,7 +65,7 @@ class LocalKms:
         check_key_environment(key_id, self.environment)
         with self._file.transaction() as doc:
             if key_id in doc["keys"]:
-                raise KeyNotFound(f"key {key_id} already exists")
+                raise KeyExists(f"key {key_id} already exists")
             now = self._clock().isoformat()
             doc["keys"][key_id] = {
                 "labels": dict(labels),
