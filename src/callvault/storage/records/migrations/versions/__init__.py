@@ -1,0 +1,1 @@
+"""One file per revision; never edit a released revision, add a new one."""
