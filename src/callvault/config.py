@@ -13,7 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -21,7 +21,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from callvault._ids import Environment
 from callvault.errors import ConfigError
 
-__all__ = ["CONFIG_FILE", "CacheSettings", "Settings", "default_home", "load_settings"]
+__all__ = [
+    "CONFIG_FILE",
+    "ApiSettings",
+    "CacheSettings",
+    "Settings",
+    "default_home",
+    "load_settings",
+]
 
 CONFIG_FILE = "callvault.toml"
 
@@ -35,6 +42,15 @@ class CacheSettings(BaseModel):
     max_entries: int = Field(4096, ge=0)
 
 
+class ApiSettings(BaseModel):
+    """Limits of the HTTPS API (``callvault serve``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max_recording_bytes: int = Field(
+        4 * 1024**3, ge=1, le=64 * 1024**3, description="largest recording a PUT may upload"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CALLVAULT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -44,6 +60,12 @@ class Settings(BaseSettings):
     )
     kms: str = Field("local://", description="KMS provider URI, e.g. local://")
     cache: CacheSettings = Field(default_factory=lambda: CacheSettings())  # type: ignore[call-arg]
+    tls_profile: Literal["modern", "legacy-interop"] = Field(
+        "modern",
+        description="TLS profile of `callvault serve`: TLS 1.3 only, or the explicit "
+        "legacy-interop switch that also allows TLS 1.2 with ECDHE+AEAD suites",
+    )
+    api: ApiSettings = Field(default_factory=lambda: ApiSettings())  # type: ignore[call-arg]
 
     @classmethod
     def settings_customise_sources(

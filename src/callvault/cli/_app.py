@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callvault.cli import _demo, _keys, _seal, _setup, _tenants
+from callvault.cli import _demo, _keys, _seal, _serve, _setup, _tenants, _token
 
 app = typer.Typer(
     name="callvault",
@@ -17,5 +17,7 @@ app.command("init")(_setup.init)
 app.command("seal")(_seal.seal)
 app.command("open")(_seal.open_)
 app.command("demo")(_demo.demo)
+app.command("serve")(_serve.serve)
+app.command("token")(_token.token)
 app.add_typer(_tenants.app, name="tenants")
 app.add_typer(_keys.app, name="keys")

@@ -1,0 +1,84 @@
+"""``create_app``: the FastAPI application of ``callvault serve``.
+
+The app is plain ASGI: it knows nothing of TLS (the listener does, see ``cli._serve``) and
+holds no globals (``app.state.services``). Errors of every kind leave as the one JSON shape
+of ``_errors``; framework errors (unknown route, wrong method, a body that fails its schema)
+are mapped to it too, with validation failures as 400 rather than FastAPI's 422 (DESIGN.md
+lists 400 for bad input). Interactive docs pages are off: they load scripts from a CDN,
+which a TLS-only, no-third-party service should not serve; ``/openapi.json`` stays.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from callvault._vault import Vault
+from callvault.api._errors import RangeNotSatisfiable, error_body, map_error
+from callvault.api._headers import SecurityHeadersMiddleware
+from callvault.api._services import ApiServices
+from callvault.api.routes import recordings, tenants, wellknown
+from callvault.auth import AuthenticationError
+from callvault.errors import CallvaultError
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("callvault.api")
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def create_app(vault: Vault, *, services: ApiServices | None = None) -> FastAPI:
+    """The API over ``vault``; ``services`` defaults to the embedded stores of its home."""
+    app = FastAPI(
+        title="callvault",
+        version="0.1.0",
+        summary="Encrypted storage of call recordings and transcripts, TLS 1.3 only.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.services = services or ApiServices.embedded(vault)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_exception_handler(CallvaultError, _callvault_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.include_router(wellknown.router)
+    app.include_router(tenants.router)
+    app.include_router(recordings.router)
+    return app
+
+
+async def _callvault_error(request: Request, exc: Exception) -> JSONResponse:
+    status, code, message = map_error(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationError):
+        headers["www-authenticate"] = 'Bearer realm="callvault"'
+        log.info("401 %s %s: %s", request.method, request.url.path, exc.reason)
+    elif isinstance(exc, RangeNotSatisfiable):
+        headers["content-range"] = f"bytes */{exc.length}"
+    elif status == 503:
+        headers["retry-after"] = "5"
+    if status >= 500:
+        log.error("%d %s on %s %s", status, type(exc).__name__, request.method, request.url.path)
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    message = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
+    return JSONResponse(error_body("invalid_request", message), status_code=400)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return JSONResponse(
+        error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+    )

@@ -1,0 +1,68 @@
+"""Bearer authentication and per-route authorization as FastAPI dependencies.
+
+``authenticated`` turns ``Authorization: Bearer …`` into a ``Principal``: a value starting
+``cvk_`` is a customer API key (``ApiKeyStore.verify``), anything else a JWT
+(``TokenService.verify``). Failures are ``AuthenticationError`` (401, one message).
+
+``require(Action.X)`` is the only way a route gets its principal: it authenticates, then
+calls ``authorize`` with the tenant from the path for tenant-scoped actions. The action is
+attached to the dependency (``ACTION_ATTRIBUTE``) so a test can prove that every route but
+the public ones (``PUBLIC_PATHS``) is guarded. Authorization runs before anything looks the
+tenant up, so a token of another tenant gets 403 whether or not the tenant exists.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from callvault.api._services import ApiServices
+from callvault.auth import Action, AuthenticationError, Principal, Scope, authorize, default_table
+
+__all__ = ["ACTION_ATTRIBUTE", "PUBLIC_PATHS", "authenticated", "require", "services"]
+
+ACTION_ATTRIBUTE: Final = "__callvault_action__"
+PUBLIC_PATHS: Final = frozenset({"/.well-known/jwks.json", "/openapi.json"})
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A JWT from `callvault token` or a customer API key (`cvk_…`).",
+)
+
+
+def services(request: Request) -> ApiServices:
+    found: ApiServices = request.app.state.services
+    return found
+
+
+def authenticated(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise AuthenticationError("no bearer credential")
+    presented = credentials.credentials
+    found = services(request)
+    if presented.startswith("cvk_"):
+        return found.api_keys.verify(presented)
+    return found.tokens.verify(presented)
+
+
+def require(action: Action) -> Any:
+    """A dependency: the authenticated principal, authorized for ``action``."""
+    tenant_scoped = default_table().actions[action].scope is Scope.TENANT
+
+    def dependency(
+        request: Request, principal: Annotated[Principal, Depends(authenticated)]
+    ) -> Principal:
+        tenant = request.path_params.get("tenant") if tenant_scoped else None
+        if tenant_scoped and tenant is None:
+            raise RuntimeError(f"{action} is tenant-scoped but the route has no {{tenant}}")
+        authorize(principal, action, tenant)
+        return principal
+
+    setattr(dependency, ACTION_ATTRIBUTE, action)
+    return Depends(dependency)

@@ -1,0 +1,100 @@
+"""``callvault serve``: the HTTPS API on one TLS-only listener (no plaintext port at all).
+
+The certificate comes from the home's local CA (``transport.ensure_local_tls``), issued for
+``localhost``, ``127.0.0.1``, ``::1`` and the ``--host`` name when it is a specific one;
+it is checked (and renewed when under 30 days) at every start. uvicorn gets our context
+through ``ssl_context_factory`` (docs/protocols/tls.md): ``server_context`` with the
+profile from ``tls_profile`` in callvault.toml (``modern`` = TLS 1.3 only, or the explicit
+``legacy-interop``). The context is built once before binding so a policy failure is a
+one-line error, and the server refuses to run if uvicorn would not use TLS.
+
+Only this command imports the web stack. uvicorn's access log is off: query strings can
+carry a subject (``?subject=+1555…``) and subjects are never logged in clear.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from callvault.cli._common import HomeOption, cli_errors, open_vault
+from callvault.errors import ConfigError
+from callvault.transport import (
+    DEFAULT_SERVER_NAMES,
+    TlsProfile,
+    ensure_local_tls,
+    server_context,
+)
+
+_WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (names, not a bind)
+
+
+def tls_context(
+    profile: TlsProfile, chain: Path, key: Path, config: Any = None, default: Any = None
+) -> ssl.SSLContext:
+    """uvicorn's ``ssl_context_factory`` (module level, so ``--workers`` could pickle it)."""
+    ctx = server_context(profile, chain, key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8443, "--port", min=0, max=65535, help="TCP port (0: any)."),
+    home: Path | None = HomeOption,
+) -> None:
+    """Serve the HTTPS API (TLS 1.3 only unless tls_profile = "legacy-interop")."""
+    _serve(host, port, home)
+
+
+@cli_errors
+def _serve(host: str, port: int, home: Path | None) -> None:
+    # Imported here: FastAPI and uvicorn take a second to import, which every other
+    # command would pay for nothing.
+    import uvicorn
+
+    from callvault.api import create_app
+
+    vault = open_vault(home)
+    names = list(DEFAULT_SERVER_NAMES)
+    if host not in _WILDCARDS and host not in names:
+        names.append(host)
+    files = ensure_local_tls(vault.home / "tls", names)
+    profile = TlsProfile(vault.settings.tls_profile)
+    factory: Callable[..., ssl.SSLContext] = functools.partial(
+        tls_context, profile, files.chain, files.key
+    )
+    factory()  # fail now, with a one-line error, if the policy cannot be enforced
+    config = uvicorn.Config(
+        create_app(vault),
+        host=host,
+        port=port,
+        ssl_context_factory=factory,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        ws="none",
+        lifespan="off",
+        log_level="info",
+    )
+    config.load()
+    if not config.is_ssl:
+        raise ConfigError("refusing to serve without TLS")
+    shown = "localhost" if host in {"127.0.0.1", "::1"} else host
+    sys.stderr.write(
+        f"callvault API: https://{shown}:{port}  (TLS profile {profile.value})\n"
+        f"  trust the local CA: {files.ca}\n"
+        f"  server certificate valid until {files.not_after:%Y-%m-%d}"
+        f"{' (issued now)' if files.renewed else ''}\n"
+        f"  mint a first token: callvault token --role platform-admin --home {vault.home}\n"
+        f"  then: curl --cacert {files.ca} -H \"Authorization: Bearer $TOKEN\" "
+        f"https://{shown}:{port}/v1/tenants\n"
+    )
+    sys.stderr.flush()
+    uvicorn.Server(config).run()
