@@ -49,6 +49,9 @@ class ApiSettings(BaseModel):
     max_recording_bytes: int = Field(
         4 * 1024**3, ge=1, le=64 * 1024**3, description="largest recording a PUT may upload"
     )
+    max_json_bytes: int = Field(
+        1024**2, ge=1024, le=64 * 1024**2, description="largest JSON request body (transcripts…)"
+    )
 
 
 class Settings(BaseSettings):

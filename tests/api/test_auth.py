@@ -113,9 +113,11 @@ def test_every_route_is_guarded(api) -> None:
             found += actions(sub)
         return [a for a in found if a is not None]
 
-    routers = [m.router for m in (routes.tenants, routes.recordings, routes.wellknown)]
+    modules = (routes.tenants, routes.recordings, routes.transcripts, routes.analytics,
+               routes.wellknown)
+    routers = [m.router for m in modules]
     declared = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
-    assert len(declared) >= 7
+    assert len(declared) >= 12
     for route in declared:
         expected = 0 if route.path in PUBLIC_PATHS else 1
         assert len(actions(route.dependant)) == expected, route.path
@@ -124,7 +126,7 @@ def test_every_route_is_guarded(api) -> None:
     with api.client() as client:
         spec = client.get("/openapi.json").json()
         operations = [(m, p) for p, ops in spec["paths"].items() for m in ops]
-        assert len(operations) >= 7
+        assert len(operations) >= 12
         for method, path in operations:
             url = path.replace("{tenant}", "acme").replace("{recording_id}", "r")
             response = client.request(method.upper(), url)

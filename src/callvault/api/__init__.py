@@ -3,9 +3,10 @@
 
 ``create_app(vault)`` builds the ASGI app over a home directory's embedded stores
 (``ApiServices.embedded``), or over any ``ApiServices`` (S3 objects, PostgreSQL records).
-Routes: ``/.well-known/jwks.json``, ``/openapi.json``, ``/v1/tenants`` and
-``/v1/tenants/{tenant}/recordings/{id}``; every other route is guarded by
-``require(Action…)``. Error statuses are the table in ``_errors``.
+Routes: ``/.well-known/jwks.json``, ``/openapi.json``, ``/v1/tenants``, and per tenant
+``recordings/{id}``, ``transcripts`` (with blind-index search by caller) and ``analytics``;
+every route but the first two is guarded by ``require(Action…)``. Error statuses are the
+table in ``_errors``.
 """
 
 from callvault.api._app import create_app

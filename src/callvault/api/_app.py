@@ -20,8 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from callvault._vault import Vault
 from callvault.api._errors import RangeNotSatisfiable, error_body, map_error
 from callvault.api._headers import SecurityHeadersMiddleware
+from callvault.api._limits import BodyLimitMiddleware
 from callvault.api._services import ApiServices
-from callvault.api.routes import recordings, tenants, wellknown
+from callvault.api.routes import analytics, recordings, tenants, transcripts, wellknown
 from callvault.auth import AuthenticationError
 from callvault.errors import CallvaultError
 
@@ -43,13 +44,16 @@ def create_app(vault: Vault, *, services: ApiServices | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.services = services or ApiServices.embedded(vault)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=vault.settings.api.max_json_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, wraps the 413 too
     app.add_exception_handler(CallvaultError, _callvault_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(wellknown.router)
     app.include_router(tenants.router)
     app.include_router(recordings.router)
+    app.include_router(transcripts.router)
+    app.include_router(analytics.router)
     return app
 
 

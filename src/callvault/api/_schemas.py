@@ -3,13 +3,17 @@ is). Requests forbid unknown fields: a typo is a 400, not a silently ignored opt
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import math
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from callvault._ids import DataClass
 from callvault.tenants import Tenant
 
-__all__ = ["ErrorDetail", "ErrorResponse", "RecordingOut", "TenantCreate", "TenantList",
-           "TenantOut"]
+__all__ = ["AnalyticsCreate", "AnalyticsOut", "Created", "ErrorDetail", "ErrorResponse",
+           "RecordingOut", "Segment", "TenantCreate", "TenantList", "TenantOut",
+           "TranscriptCreate", "TranscriptList", "TranscriptOut"]
 
 
 class _Request(BaseModel):
@@ -57,3 +61,90 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+# -- transcripts and analytics ------------------------------------------------------------
+# One caller must have one spelling, or its blind index would differ and a search (or an
+# erasure) would silently miss records: hence E.164 only, no spaces or dashes.
+Caller = Annotated[str, Field(
+    description="The caller's number in E.164 form (the data subject); never stored in clear",
+    pattern=r"^\+[1-9][0-9]{1,14}$", examples=["+15551234567"])]
+CallId = Annotated[str, Field(
+    description="The call this belongs to: 1-128 characters of A-Z a-z 0-9 . _ : -",
+    pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$", examples=["call-2026-0001"])]
+Label = Annotated[str, Field(
+    description="A short lower-case label (stored in clear for queries): a-z 0-9 _ -",
+    pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+Seconds = Annotated[float, Field(ge=0, le=7 * 24 * 3600, allow_inf_nan=False)]
+
+
+class Segment(_Request):
+    start: Seconds = Field(description="Start, seconds from the beginning of the call")
+    end: Seconds = Field(description="End, seconds from the beginning of the call")
+    speaker: str = Field(max_length=64, description="Speaker label, e.g. agent or caller")
+    text: str = Field(max_length=20_000, description="What was said")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Segment:
+        if not (math.isfinite(self.start) and self.end >= self.start):
+            raise ValueError("a segment must not end before it starts")
+        return self
+
+
+class TranscriptCreate(_Request):
+    call_id: CallId
+    caller: Caller
+    text: str = Field(max_length=2_000_000, description="The full transcript text")
+    segments: list[Segment] = Field(
+        default_factory=list, max_length=20_000, description="Timed segments, optional")
+    member_number: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9./-]{1,64}$",
+        description="Health-plan member number; sealed on its own (field-level encryption)")
+    insurance_number: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9./-]{1,64}$",
+        description="Insurance policy number; sealed on its own (field-level encryption)")
+    card_last4: str | None = Field(
+        default=None, pattern=r"^[0-9]{4}$",
+        description="Last four digits of a payment card (never a full card number); "
+        "sealed on its own")
+
+
+class TranscriptOut(BaseModel):
+    id: str = Field(description="Transcript id (assigned by the server)")
+    call_id: str
+    caller: str
+    text: str
+    segments: list[Segment]
+    member_number: str | None = None
+    insurance_number: str | None = None
+    card_last4: str | None = None
+    created_at: str = Field(description="When it was stored, ISO 8601 UTC")
+
+
+class TranscriptList(BaseModel):
+    transcripts: list[TranscriptOut] = Field(description="Oldest first")
+
+
+class Created(BaseModel):
+    id: str = Field(description="The new record's id")
+
+
+class AnalyticsCreate(_Request):
+    call_id: CallId
+    caller: Caller | None = None
+    duration_seconds: Seconds = Field(description="Call length in seconds (stored in clear)")
+    outcome: Label | None = Field(default=None, description="e.g. resolved (stored in clear)")
+    sentiment: Label | None = Field(default=None, description="e.g. positive (stored in clear)")
+    notes: str | None = Field(default=None, max_length=100_000,
+                              description="Free text; sealed, never stored in clear")
+
+
+class AnalyticsOut(BaseModel):
+    id: str
+    call_id: str
+    caller: str | None
+    duration_seconds: float
+    outcome: str | None
+    sentiment: str | None
+    notes: str | None
+    created_at: str = Field(description="When it was stored, ISO 8601 UTC")

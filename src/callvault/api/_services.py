@@ -33,7 +33,7 @@ class ApiServices:
     tokens: TokenService
     api_keys: ApiKeyStore
     records: RecordStore | None = None
-    """Transcripts and analytics (routes for them come next); ``None`` when not wired."""
+    """Transcripts and analytics; ``None`` when not wired (their routes then answer 500)."""
 
     @property
     def max_recording_bytes(self) -> int:

@@ -1,0 +1,170 @@
+"""Transcripts over the records store: seal a JSON document per transcript, find by caller.
+
+A transcript row (``RecordStore``) holds the call id and the caller's *blind index* in clear
+and one ``sealed`` value, written by ``seal_for_subject``: two sealed parts framed together,
+
+* the *subject part*: ``{"v": 1, "subject": S | null}`` sealed under the tenant's key with
+  context (tenant, class, ``<id>:meta``), as the recordings sidecar. The subject is part of
+  the document's context, so it is needed to open it, and it may never be stored in clear.
+  It lives in the same row rather than in a sidecar object, so one INSERT commits both;
+* the *document*: the whole transcript as JSON, sealed with context (tenant, TRANSCRIPT,
+  ``<id>``, subject=caller), so erasing the caller (``destroy_subject``) destroys it.
+
+The caller's number therefore exists in the database only as the blind index (HMAC-SHA256
+under the tenant's index key, ``KeyHierarchy.subject_key_id``) and inside sealed data.
+Until the erasure job deletes the row, the subject part still opens under the tenant key:
+erasure must delete rows by ``caller_index`` (``delete_transcripts_by_caller_index``).
+
+**Field-level layer.** Inside the document, the fields of ``SENSITIVE_FIELDS`` (the caller,
+member and insurance numbers, card fragments) are each sealed again on their own, context
+(tenant, TRANSCRIPT, ``<id>:<field>``, subject=caller), and stored base64. What this adds,
+honestly: nothing against a database reader (the outer seal already stops them), and
+nothing against a role that may read transcripts (the API opens both layers for it). It
+keeps those values sealed wherever the *opened* document goes before the response is built
+(memory dumps, a future export, search or redaction path, a debugging log of the document),
+and gives each value its own authenticated binding to its record and field, so a later
+``transcripts:read-sensitive`` permission can be enforced by simply not opening them. The
+list is a code constant: adding a field is one line plus its schema entry.
+
+On read, the row's clear columns are checked against the sealed document (call id) and the
+subject part (blind index): a row whose clear columns were edited fails as ``OpenError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from typing import Any, Final
+
+from callvault._ids import DataClass
+from callvault._vault import Vault
+from callvault.api._errors import NotFound
+from callvault.api._schemas import TranscriptCreate, TranscriptOut
+from callvault.errors import OpenError
+from callvault.format import ObjectContext
+from callvault.storage.records import (
+    NewTranscript,
+    RecordNotFound,
+    RecordStore,
+    Transcript,
+    new_record_id,
+)
+
+__all__ = ["SENSITIVE_FIELDS", "Transcripts", "open_for_subject", "seal_for_subject"]
+
+SENSITIVE_FIELDS: Final = ("caller", "member_number", "insurance_number", "card_last4")
+_MAGIC: Final = b"cvr1"
+_LENGTH = struct.Struct(">I")
+
+
+def seal_for_subject(
+    vault: Vault, tenant: str, data_class: DataClass, record_id: str, subject: str | None,
+    plaintext: bytes,
+) -> bytes:
+    """The subject part (tenant key) and ``plaintext`` (subject key), framed as one value."""
+    meta = json.dumps({"v": 1, "subject": subject}).encode()
+    sealed_meta = vault.seal(vault.context(tenant, data_class, record_id + ":meta"), meta)
+    sealed = vault.seal(vault.context(tenant, data_class, record_id, subject), plaintext)
+    return _MAGIC + _LENGTH.pack(len(sealed_meta)) + sealed_meta + sealed
+
+
+def open_for_subject(
+    vault: Vault, tenant: str, data_class: DataClass, record_id: str, blob: bytes,
+    caller_index: bytes | None,
+) -> tuple[str | None, bytes]:
+    """``(subject, plaintext)`` of a ``seal_for_subject`` value; ``OpenError`` if the frame,
+    either seal, or the row's blind index does not match."""
+    head = len(_MAGIC) + _LENGTH.size
+    if len(blob) < head or not blob.startswith(_MAGIC):
+        raise OpenError
+    (size,) = _LENGTH.unpack_from(blob, len(_MAGIC))
+    if size > len(blob) - head:
+        raise OpenError
+    meta_context = vault.context(tenant, data_class, record_id + ":meta")
+    try:
+        subject = json.loads(vault.open(meta_context, blob[head : head + size]))["subject"]
+    except (ValueError, KeyError, TypeError):
+        raise OpenError from None
+    if subject is not None and not isinstance(subject, str):
+        raise OpenError
+    expected = None if subject is None else vault.keys.subject_key_id(tenant, subject)
+    if expected != caller_index:
+        raise OpenError
+    context = vault.context(tenant, data_class, record_id, subject)
+    return subject, vault.open(context, blob[head + size :])
+
+
+class Transcripts:
+    def __init__(self, vault: Vault, store: RecordStore) -> None:
+        self._vault, self._store = vault, store
+
+    def add(self, tenant: str, body: TranscriptCreate) -> str:
+        self._vault.tenants.get(tenant)
+        record_id = new_record_id()
+        document: dict[str, Any] = {
+            "v": 1,
+            "call_id": body.call_id,
+            "text": body.text,
+            "segments": [s.model_dump() for s in body.segments],
+            "sealed": {},
+        }
+        for name in SENSITIVE_FIELDS:
+            value = getattr(body, name)
+            if value is not None:
+                context = self._field_context(tenant, record_id, name, body.caller)
+                sealed = self._vault.seal(context, value.encode())
+                document["sealed"][name] = base64.b64encode(sealed).decode()
+        blob = seal_for_subject(
+            self._vault, tenant, DataClass.TRANSCRIPT, record_id, body.caller,
+            json.dumps(document).encode(),
+        )
+        index = self._vault.keys.subject_key_id(tenant, body.caller)
+        record = NewTranscript(call_id=body.call_id, caller_index=index, sealed=blob,
+                               id=record_id)
+        return self._store.add_transcript(tenant, record)
+
+    def get(self, tenant: str, record_id: str) -> TranscriptOut:
+        self._vault.tenants.get(tenant)
+        try:
+            row = self._store.get_transcript(tenant, record_id)
+        except RecordNotFound:
+            raise NotFound(f"no transcript {record_id}") from None
+        return self._open(row)
+
+    def find_by_caller(self, tenant: str, caller: str) -> list[TranscriptOut]:
+        self._vault.tenants.get(tenant)
+        index = self._vault.keys.subject_key_id(tenant, caller)
+        return [self._open(row) for row in
+                self._store.find_transcripts_by_caller_index(tenant, index)]
+
+    def _open(self, row: Transcript) -> TranscriptOut:
+        subject, plaintext = open_for_subject(
+            self._vault, row.tenant, DataClass.TRANSCRIPT, row.id, row.sealed, row.caller_index
+        )
+        try:
+            document = json.loads(plaintext)
+            if document["v"] != 1 or document["call_id"] != row.call_id or subject is None:
+                raise OpenError
+            fields = {
+                name: self._vault.open(
+                    self._field_context(row.tenant, row.id, name, subject),
+                    base64.b64decode(sealed, validate=True),
+                ).decode()
+                for name, sealed in document["sealed"].items()
+                if name in SENSITIVE_FIELDS
+            }
+            if fields.get("caller") != subject:
+                raise OpenError
+            return TranscriptOut(
+                id=row.id, call_id=row.call_id, text=document["text"],
+                segments=document["segments"], created_at=row.created_at.isoformat(),
+                **fields,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise OpenError from None
+
+    def _field_context(
+        self, tenant: str, record_id: str, name: str, caller: str
+    ) -> ObjectContext:
+        return self._vault.context(tenant, DataClass.TRANSCRIPT, f"{record_id}:{name}", caller)

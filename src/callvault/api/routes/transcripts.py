@@ -1,0 +1,74 @@
+"""``/v1/tenants/{tenant}/transcripts``: store a transcript (sealed), read it back, find a
+caller's transcripts by blind index. The work is in ``api._transcripts``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Path, Query, Request
+
+from callvault.api._auth import require, services
+from callvault.api._errors import ApiError
+from callvault.api._schemas import Created, TranscriptCreate, TranscriptList, TranscriptOut
+from callvault.api._transcripts import Transcripts
+from callvault.api.routes._common import errors
+from callvault.auth import Action, Principal
+
+router = APIRouter(prefix="/v1/tenants/{tenant}/transcripts", tags=["transcripts"])
+
+TenantPath = Annotated[str, Path(description="Tenant id", examples=["acme"])]
+IdPath = Annotated[str, Path(description="Transcript id, as returned by POST")]
+CallerQuery = Annotated[
+    str,
+    Query(
+        pattern=r"^\+[1-9][0-9]{1,14}$",
+        description="Caller number (E.164): matched through its blind index, never stored "
+        "or compared in clear",
+        examples=["+15551234567"],
+    ),
+]
+
+
+class RecordsNotConfigured(ApiError):
+    """The server runs without a records store; a 500 (``internal_error``)."""
+
+
+def transcripts_of(request: Request) -> Transcripts:
+    found = services(request)
+    if found.records is None:
+        raise RecordsNotConfigured("no records store")
+    return Transcripts(found.vault, found.records)
+
+
+@router.post("", status_code=201, summary="Store a transcript (sealed)",
+             responses=errors(404, 503))
+async def post_transcript(
+    request: Request,
+    tenant: TenantPath,
+    body: TranscriptCreate,
+    _: Annotated[Principal, require(Action.TRANSCRIPTS_WRITE)],
+) -> Created:
+    record_id = await anyio.to_thread.run_sync(transcripts_of(request).add, tenant, body)
+    return Created(id=record_id)
+
+
+@router.get("", summary="Find a caller's transcripts (blind-index search)",
+            responses=errors(404, 410, 503))
+def find_transcripts(
+    request: Request,
+    tenant: TenantPath,
+    caller: CallerQuery,
+    _: Annotated[Principal, require(Action.TRANSCRIPTS_READ)],
+) -> TranscriptList:
+    return TranscriptList(transcripts=transcripts_of(request).find_by_caller(tenant, caller))
+
+
+@router.get("/{transcript_id}", summary="Read a transcript", responses=errors(404, 410, 503))
+def get_transcript(
+    request: Request,
+    tenant: TenantPath,
+    transcript_id: IdPath,
+    _: Annotated[Principal, require(Action.TRANSCRIPTS_READ)],
+) -> TranscriptOut:
+    return transcripts_of(request).get(tenant, transcript_id)
