@@ -114,10 +114,10 @@ def test_every_route_is_guarded(api) -> None:
         return [a for a in found if a is not None]
 
     modules = (routes.tenants, routes.recordings, routes.transcripts, routes.analytics,
-               routes.wellknown)
+               routes.wellknown, routes.keys, routes.dashboard)
     routers = [m.router for m in modules]
     declared = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
-    assert len(declared) >= 12
+    assert len(declared) >= 17
     for route in declared:
         expected = 0 if route.path in PUBLIC_PATHS else 1
         assert len(actions(route.dependant)) == expected, route.path
@@ -126,7 +126,7 @@ def test_every_route_is_guarded(api) -> None:
     with api.client() as client:
         spec = client.get("/openapi.json").json()
         operations = [(m, p) for p, ops in spec["paths"].items() for m in ops]
-        assert len(operations) >= 12
+        assert len(operations) >= 14
         for method, path in operations:
             url = path.replace("{tenant}", "acme").replace("{recording_id}", "r")
             response = client.request(method.upper(), url)

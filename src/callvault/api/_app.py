@@ -22,7 +22,15 @@ from callvault.api._errors import RangeNotSatisfiable, error_body, map_error
 from callvault.api._headers import SecurityHeadersMiddleware
 from callvault.api._limits import BodyLimitMiddleware
 from callvault.api._services import ApiServices
-from callvault.api.routes import analytics, recordings, tenants, transcripts, wellknown
+from callvault.api.routes import (
+    analytics,
+    dashboard,
+    keys,
+    recordings,
+    tenants,
+    transcripts,
+    wellknown,
+)
 from callvault.auth import AuthenticationError
 from callvault.errors import CallvaultError
 
@@ -54,6 +62,8 @@ def create_app(vault: Vault, *, services: ApiServices | None = None) -> FastAPI:
     app.include_router(recordings.router)
     app.include_router(transcripts.router)
     app.include_router(analytics.router)
+    app.include_router(keys.router)
+    app.include_router(dashboard.router)
     return app
 
 

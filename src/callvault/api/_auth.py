@@ -18,13 +18,16 @@ from typing import Annotated, Any, Final
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from callvault.api._dashboard import PATHS as DASHBOARD_PATHS
 from callvault.api._services import ApiServices
 from callvault.auth import Action, AuthenticationError, Principal, Scope, authorize, default_table
 
 __all__ = ["ACTION_ATTRIBUTE", "PUBLIC_PATHS", "authenticated", "require", "services"]
 
 ACTION_ATTRIBUTE: Final = "__callvault_action__"
-PUBLIC_PATHS: Final = frozenset({"/.well-known/jwks.json", "/openapi.json"})
+# Public: the JWKS and the API description (nothing secret), and the dashboard's static
+# files, which are the same bytes for everyone and fetch every datum through guarded routes.
+PUBLIC_PATHS: Final = frozenset({"/.well-known/jwks.json", "/openapi.json", *DASHBOARD_PATHS})
 
 _bearer = HTTPBearer(
     auto_error=False,

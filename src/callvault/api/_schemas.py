@@ -9,11 +9,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from callvault._ids import DataClass
+from callvault.keys.providers import KeyDescription
 from callvault.tenants import Tenant
 
 __all__ = ["AnalyticsCreate", "AnalyticsOut", "Created", "ErrorDetail", "ErrorResponse",
-           "RecordingOut", "Segment", "TenantCreate", "TenantList", "TenantOut",
-           "TranscriptCreate", "TranscriptList", "TranscriptOut"]
+           "KeyList", "KeyOut", "KeyRotate", "RecordingOut", "Segment", "TenantCreate",
+           "TenantList", "TenantOut", "TranscriptCreate", "TranscriptList", "TranscriptOut"]
 
 
 class _Request(BaseModel):
@@ -148,3 +149,42 @@ class AnalyticsOut(BaseModel):
     sentiment: str | None
     notes: str | None
     created_at: str = Field(description="When it was stored, ISO 8601 UTC")
+
+
+# -- master keys ----------------------------------------------------------------------------
+# Metadata only: ``KeyDescription`` never carries key bytes, and these models have no field
+# that could hold them, so a later change to the provider cannot leak material through here.
+class KeyOut(BaseModel):
+    key_id: str = Field(description="Master key id (a KMS key name, not key material)")
+    provider: str = Field(description="KMS provider scheme, e.g. local")
+    environment: str = Field(description="Environment the key belongs to")
+    state: str = Field(description="enabled, disabled, pending_deletion or destroyed")
+    primary_version: int = Field(description="Version that wraps new data keys")
+    min_decrypt_version: int = Field(description="Oldest version still allowed to unwrap")
+    versions: list[int] = Field(description="Versions that exist")
+    created_at: str = Field(description="Creation time, ISO 8601 UTC")
+    rotated_at: str = Field(description="Last rotation (creation if never rotated), ISO 8601")
+    deletion_date: str | None = Field(default=None, description="Scheduled destruction")
+    labels: dict[str, str] = Field(description="Provider labels, e.g. tenant and class")
+
+    @classmethod
+    def of(cls, key: KeyDescription) -> KeyOut:
+        deletion = key.deletion_date.isoformat() if key.deletion_date else None
+        return cls(
+            key_id=key.key_id, provider=key.provider, environment=str(key.environment),
+            state=str(key.state), primary_version=key.primary_version,
+            min_decrypt_version=key.min_decrypt_version, versions=list(key.versions),
+            created_at=key.created_at.isoformat(), rotated_at=key.rotated_at.isoformat(),
+            deletion_date=deletion, labels=dict(key.labels),
+        )
+
+
+class KeyList(BaseModel):
+    keys: list[KeyOut]
+
+
+class KeyRotate(_Request):
+    data_class: DataClass | None = Field(
+        default=None, alias="class",
+        description="Rotate the master key of this class (its dedicated key if it has one, "
+        "else the tenant's shared key); omitted: the shared key")
