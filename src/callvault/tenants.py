@@ -30,6 +30,9 @@ class Tenant:
 class TenantDirectory:
     def __init__(self, path: Path) -> None:
         self._store = JsonStore(path, lambda: {"format": "callvault-tenants/v1", "tenants": {}})
+        # Tenants parsed from one document, replaced together with it: every seal looks up
+        # its tenant, and the document changes only when a tenant is added.
+        self._parsed: tuple[object, dict[str, Tenant]] = (None, {})
 
     def add(self, tenant: str, dedicated_classes: frozenset[DataClass]) -> Tenant:
         check_tenant_id(tenant)
@@ -44,10 +47,18 @@ class TenantDirectory:
         return _tenant(tenant, entry)
 
     def get(self, tenant: str) -> Tenant:
-        entry = self._store.read()["tenants"].get(check_tenant_id(tenant))
+        document = self._store.read()
+        source, parsed = self._parsed
+        if source is not document:
+            parsed = {}
+            self._parsed = (document, parsed)
+        if (found := parsed.get(tenant)) is not None:
+            return found
+        entry = document["tenants"].get(check_tenant_id(tenant))
         if entry is None:
             raise KeyNotFound(f"no tenant {tenant}")
-        return _tenant(tenant, entry)
+        found = parsed[tenant] = _tenant(tenant, entry)
+        return found
 
     def list(self) -> list[Tenant]:
         return [_tenant(t, e) for t, e in sorted(self._store.read()["tenants"].items())]

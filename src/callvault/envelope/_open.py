@@ -56,8 +56,11 @@ def _data_key(hierarchy: KeyHierarchy, header: Header, context: ObjectContext) -
     return hierarchy.data_key(header, context)
 
 
+_ENVIRONMENTS = frozenset(environment.value for environment in Environment)
+
+
 def _names_an_environment(key_id: str) -> bool:
-    return key_id.split("/", 1)[0] in {environment.value for environment in Environment}
+    return key_id.split("/", 1)[0] in _ENVIRONMENTS
 
 
 def _decryptor(

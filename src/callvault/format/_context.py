@@ -7,7 +7,7 @@ subject fails its commitment check and does not open.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from callvault._ids import (
     DataClass,
@@ -33,6 +33,8 @@ class ObjectContext:
     data_class: DataClass
     object_id: str
     subject: str | None = None
+    # Derived once: every seal and open encodes the fields twice (wrap AAD, body context).
+    _fields: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_tenant_id(self.tenant)
@@ -41,17 +43,19 @@ class ObjectContext:
         object.__setattr__(self, "data_class", DataClass(self.data_class))
         if self.subject is not None:
             check_subject(self.subject)
-
-    def fields(self) -> list[bytes]:
-        """The canonical field list, in the order docs/format.md fixes."""
         subject = _NO_SUBJECT if self.subject is None else _SUBJECT + self.subject.encode()
-        return [
+        fields = (
             self.tenant.encode(),
             self.environment.value.encode(),
             self.data_class.value.encode(),
             self.object_id.encode(),
             subject,
-        ]
+        )
+        object.__setattr__(self, "_fields", fields)
+
+    def fields(self) -> tuple[bytes, ...]:
+        """The canonical field list, in the order docs/format.md fixes."""
+        return self._fields
 
     def encode(self) -> bytes:
         return encode_fields(b"callvault/object-context/v1", self.fields())

@@ -6,19 +6,22 @@ encode to the same bytes (unlike string concatenation with separators).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 
 __all__ = ["encode_fields"]
+
+_U16 = struct.Struct(">H").pack
+_U32 = struct.Struct(">I").pack
 
 
 def encode_fields(label: bytes, fields: Sequence[bytes]) -> bytes:
     """``u16(len(label)) || label || u16(n) || (u32(len(f)) || f)`` for each of the n fields."""
     if len(label) > 0xFFFF or len(fields) > 0xFFFF:
         raise ValueError("label or field list too long to encode")
-    out = bytearray(len(label).to_bytes(2, "big"))
-    out += label
-    out += len(fields).to_bytes(2, "big")
+    # One join over pre-bound packers: this runs several times per sealed object.
+    parts = [_U16(len(label)), label, _U16(len(fields))]
     for field in fields:
-        out += len(field).to_bytes(4, "big")  # OverflowError past 4 GiB: nothing that large
-        out += field
-    return bytes(out)
+        parts.append(_U32(len(field)))  # struct.error past 4 GiB: nothing that large
+        parts.append(field)
+    return b"".join(parts)

@@ -33,6 +33,11 @@ SUBJECT_KEY_ID_SIZE = 32
 MAX_WRAPPED_SIZE = 4096
 _PROVIDER = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _KEY_ID = re.compile(r"[A-Za-z0-9._:/#=+-]{1,512}")
+# Pre-compiled field codecs: a header is encoded or parsed (and re-encoded) per object.
+_U8 = struct.Struct(">B")
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_PREFIX_TAIL = struct.Struct(">BBH")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +80,21 @@ class Header:
         key_id = self.key_ref.key_id.encode()
         rest = b"".join(
             [
-                struct.pack(">B", len(provider)),
+                _U8.pack(len(provider)),
                 provider,
-                struct.pack(">H", len(key_id)),
+                _U16.pack(len(key_id)),
                 key_id,
-                struct.pack(">I", self.key_ref.version),
-                struct.pack(">B", len(self.subject_key_id)),
+                _U32.pack(self.key_ref.version),
+                _U8.pack(len(self.subject_key_id)),
                 self.subject_key_id,
-                struct.pack(">H", len(self.wrapped_dek)),
+                _U16.pack(len(self.wrapped_dek)),
                 self.wrapped_dek,
             ]
         )
         total = PREFIX_SIZE + len(rest)
         if total > MAX_HEADER_SIZE:
             raise ValueError("header too large")
-        return MAGIC + struct.pack(">BBH", FORMAT_VERSION, 0, total) + rest
+        return MAGIC + _PREFIX_TAIL.pack(FORMAT_VERSION, 0, total) + rest
 
     @classmethod
     def parse(cls, data: bytes) -> Header:
@@ -99,21 +104,21 @@ class Header:
             if len(data) != total:
                 raise OpenError
             pos = PREFIX_SIZE
-            (plen,) = struct.unpack_from(">B", data, pos)
+            (plen,) = _U8.unpack_from(data, pos)
             pos += 1
             provider = data[pos : pos + plen].decode("ascii")
             pos += plen
-            (klen,) = struct.unpack_from(">H", data, pos)
+            (klen,) = _U16.unpack_from(data, pos)
             pos += 2
             key_id = data[pos : pos + klen].decode("utf-8")
             pos += klen
-            (version,) = struct.unpack_from(">I", data, pos)
+            (version,) = _U32.unpack_from(data, pos)
             pos += 4
-            (slen,) = struct.unpack_from(">B", data, pos)
+            (slen,) = _U8.unpack_from(data, pos)
             pos += 1
             subject_key_id = data[pos : pos + slen]
             pos += slen
-            (wlen,) = struct.unpack_from(">H", data, pos)
+            (wlen,) = _U16.unpack_from(data, pos)
             pos += 2
             wrapped = data[pos : pos + wlen]
             pos += wlen
@@ -161,7 +166,7 @@ def wrap_aad(key_ref: KeyReference, subject_key_id: bytes, context: ObjectContex
     """
     fields = [key_ref.provider.encode(), key_ref.key_id.encode(), subject_key_id]
     if subject_key_id:
-        fields.append(struct.pack(">I", key_ref.version))
+        fields.append(_U32.pack(key_ref.version))
     return encode_fields(b"callvault/dek-wrap/v1", [*fields, *context.fields()])
 
 
@@ -169,7 +174,7 @@ def header_length(prefix: bytes) -> int:
     """Validate the fixed 8-byte prefix and return the total header length it announces."""
     if len(prefix) != PREFIX_SIZE or prefix[:4] != MAGIC:
         raise OpenError
-    version, flags, total = struct.unpack(">BBH", prefix[4:])
+    version, flags, total = _PREFIX_TAIL.unpack_from(prefix, 4)
     if version != FORMAT_VERSION or flags != 0 or not PREFIX_SIZE < total <= MAX_HEADER_SIZE:
         raise OpenError
     return int(total)

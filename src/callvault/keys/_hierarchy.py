@@ -69,7 +69,8 @@ class KeyHierarchy:
         if context.subject is None:
             ref = KeyReference(self._provider.scheme, kek_id, 1)
             dek, wrapped = self._provider.generate_data_key(kek_id, wrap_aad(ref, b"", context))
-            ref = KeyReference(self._provider.scheme, kek_id, wrapped.version)
+            if wrapped.version != ref.version:  # the AAD above leaves the version out
+                ref = KeyReference(self._provider.scheme, kek_id, wrapped.version)
             return dek, Header(ref, b"", wrapped.blob)
         subject_key_id = self.subject_key_id(context.tenant, context.subject)
         record = self._subject_record(context, kek_id, subject_key_id)

@@ -149,7 +149,7 @@ class LocalKms:
     def wrap(self, key_id: str, key: KeyMaterial, associated_data: bytes) -> WrappedKey:
         check_key_environment(key_id, self.environment)
         doc, ciphers = self._snapshot()
-        entry = self._entry(doc, key_id)
+        entry = self._lookup(doc, key_id)
         self._require_usable(entry, key_id)
         version = int(entry["primary"])
         aead = _cipher(ciphers, key_id, entry, version)
@@ -209,6 +209,11 @@ class LocalKms:
 
     def _entry(self, doc: dict[str, Any], key_id: str) -> dict[str, Any]:
         check_key_environment(key_id, self.environment)
+        return self._lookup(doc, key_id)
+
+    @staticmethod
+    def _lookup(doc: dict[str, Any], key_id: str) -> dict[str, Any]:
+        """The key's entry; callers have checked the key id's environment already."""
         entry: dict[str, Any] | None = doc["keys"].get(key_id)
         if entry is None:
             raise KeyNotFound(f"no key {key_id}")
