@@ -1,12 +1,29 @@
-"""What the route modules share: the error responses they document."""
+"""What the route modules share: the error responses they document, and the records store
+(with the one error for a server started without one)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from callvault.api._schemas import ErrorResponse
+from fastapi import Request
 
-__all__ = ["errors"]
+from callvault.api._auth import services
+from callvault.api._errors import ApiError
+from callvault.api._schemas import ErrorResponse
+from callvault.storage.records import RecordStore
+
+__all__ = ["RecordsNotConfigured", "errors", "records_of"]
+
+
+class RecordsNotConfigured(ApiError):
+    """The server runs without a records store; a 500 (``internal_error``)."""
+
+
+def records_of(request: Request) -> RecordStore:
+    found = services(request).records
+    if found is None:
+        raise RecordsNotConfigured("no records store")
+    return found
 
 _TEXT = {
     400: "Invalid request",

@@ -11,8 +11,7 @@ from fastapi import APIRouter, Path, Request
 from callvault.api._analytics import Analytics
 from callvault.api._auth import require, services
 from callvault.api._schemas import AnalyticsCreate, AnalyticsOut, Created
-from callvault.api.routes._common import errors
-from callvault.api.routes.transcripts import RecordsNotConfigured
+from callvault.api.routes._common import errors, records_of
 from callvault.auth import Action, Principal
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/analytics", tags=["analytics"])
@@ -22,10 +21,7 @@ IdPath = Annotated[str, Path(description="Analytics row id, as returned by POST"
 
 
 def _analytics(request: Request) -> Analytics:
-    found = services(request)
-    if found.records is None:
-        raise RecordsNotConfigured("no records store")
-    return Analytics(found.vault, found.records)
+    return Analytics(services(request).vault, records_of(request))
 
 
 @router.post("", status_code=201, summary="Store a call's analytics",

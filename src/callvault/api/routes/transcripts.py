@@ -9,10 +9,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request
 
 from callvault.api._auth import require, services
-from callvault.api._errors import ApiError
 from callvault.api._schemas import Created, TranscriptCreate, TranscriptList, TranscriptOut
 from callvault.api._transcripts import Transcripts
-from callvault.api.routes._common import errors
+from callvault.api.routes._common import errors, records_of
 from callvault.auth import Action, Principal
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/transcripts", tags=["transcripts"])
@@ -30,15 +29,8 @@ CallerQuery = Annotated[
 ]
 
 
-class RecordsNotConfigured(ApiError):
-    """The server runs without a records store; a 500 (``internal_error``)."""
-
-
 def transcripts_of(request: Request) -> Transcripts:
-    found = services(request)
-    if found.records is None:
-        raise RecordsNotConfigured("no records store")
-    return Transcripts(found.vault, found.records)
+    return Transcripts(services(request).vault, records_of(request))
 
 
 @router.post("", status_code=201, summary="Store a transcript (sealed)",
