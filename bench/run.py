@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 
 from bench._memprobe import NullSink, PatternSource  # noqa: E402
 from bench._timing import Variant, measure_group  # noqa: E402
+from bench.api import api_targets, bench_api, print_api  # noqa: E402
 from callvault import DataClass, Vault  # noqa: E402
 from callvault.format import Header, header_length  # noqa: E402
 
@@ -93,7 +94,7 @@ QUICK = Plan(
     key_reps=3,
     stream_size=128 * MiB,
 )
-SECTIONS = ("throughput", "range", "keys", "memory")
+SECTIONS = ("throughput", "range", "keys", "memory", "api")
 
 
 def fmt_size(n: int) -> str:
@@ -453,6 +454,8 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"delta {mem['delta'] / MiB:+.1f} MiB; target < {PEAK_RSS_TARGET // MiB} MiB)",
             }
         )
+    if "api" in results:
+        targets.extend(api_targets(results["api"]))
     return targets
 
 
@@ -612,6 +615,8 @@ def print_report(results: dict[str, Any]) -> None:
             f"delta over baseline {mem['delta'] / MiB:+.1f} MiB",
         )
         console.print(table)
+    if "api" in results:
+        print_api(console, results["api"])
     console.print("[bold]targets[/]")
     for t in results["targets"]:
         status = "[green]PASS[/]" if t["passed"] else "[red]FAIL[/]"
@@ -700,6 +705,9 @@ def main(argv: list[str] | None = None) -> int:
         if "memory" in args.sections:
             log(f"peak RSS streaming {fmt_size(plan.stream_size)} (child processes)")
             results["memory"] = bench_memory(home.path, tmp, plan)
+        if "api" in args.sections:
+            log("API over HTTPS: encrypted vs plaintext-baseline servers (child processes)")
+            results["api"] = bench_api(tmp, quick=args.quick)
     results["targets"] = evaluate_targets(results)
     results["meta"]["seconds"] = time.perf_counter() - started
     print_report(results)

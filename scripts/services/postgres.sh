@@ -20,6 +20,7 @@
 # State lives in $ROOT/.services/postgres (or /tmp/callvault-services-<hash>/postgres when the
 # postgres user cannot reach $ROOT); CALLVAULT_SERVICES_DIR overrides the parent directory.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/_tls.sh"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -106,21 +107,7 @@ make_certs() {
   fi
   mkdir -p "$TLS"
   chmod 755 "$TLS"
-  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-  openssl req -x509 "${ec[@]}" -keyout "$TLS/ca.key" -out "$TLS/ca.crt" -days 30 \
-    -subj "/CN=callvault throwaway test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  openssl req "${ec[@]}" -keyout "$TLS/server.key" -out "$TLS/server.csr" \
-    -subj "/CN=localhost" 2>/dev/null
-  printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "extendedKeyUsage=serverAuth" >"$TLS/server.ext"
-  openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" \
-    -CAcreateserial -out "$TLS/server.crt" -days 30 -extfile "$TLS/server.ext" 2>/dev/null
-  rm -f "$TLS/server.csr" "$TLS/server.ext" "$TLS/ca.srl"
-  chmod 600 "$TLS/ca.key" "$TLS/server.key"
-  chmod 644 "$TLS/ca.crt" "$TLS/server.crt"
+  new_test_certs "$TLS" "callvault throwaway test CA"
   # The server reads its key and certificate from its own data directory (owner-only).
   if [ -d "$DATA" ]; then install_server_cert; fi
 }

@@ -15,17 +15,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from callvault._ids import Environment
 from callvault.errors import ConfigError
+from callvault.storage.objects import S3Settings
 
 __all__ = [
     "CONFIG_FILE",
     "ApiSettings",
     "CacheSettings",
     "Settings",
+    "StorageSettings",
     "default_home",
     "load_settings",
 ]
@@ -54,6 +56,40 @@ class ApiSettings(BaseModel):
     )
 
 
+class StorageSettings(BaseModel):
+    """Where sealed objects and sealed records live (DESIGN.md: embedded default, or S3 and
+    PostgreSQL for a deployment of several API replicas)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    records_url: str | None = Field(
+        None,
+        description="records database: None = SQLite in the home directory; or "
+        "postgresql+psycopg://app_role@host/db?sslmode=verify-full&sslrootcert=… "
+        "(weaker TLS is refused)",
+    )
+    objects: Literal["local", "s3"] = Field(
+        "local", description="sealed objects in home/objects, or in the [storage.s3] bucket"
+    )
+    s3: S3Settings | None = None
+
+    @field_validator("records_url")
+    @classmethod
+    def _secure_database(cls, url: str | None) -> str | None:
+        if url is not None:
+            # Imported only when a database is configured: SQLAlchemy costs every CLI
+            # command half a second otherwise.
+            from callvault.storage.records import check_database_url
+
+            check_database_url(url)  # InsecureDatabaseUrl is a ConfigError: refused at load
+        return url
+
+    @model_validator(mode="after")
+    def _s3_configured(self) -> StorageSettings:
+        if self.objects == "s3" and self.s3 is None:
+            raise ValueError('objects = "s3" needs a [storage.s3] section (bucket, endpoint…)')
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CALLVAULT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -69,6 +105,9 @@ class Settings(BaseSettings):
         "legacy-interop switch that also allows TLS 1.2 with ECDHE+AEAD suites",
     )
     api: ApiSettings = Field(default_factory=lambda: ApiSettings())  # type: ignore[call-arg]
+    storage: StorageSettings = Field(
+        default_factory=lambda: StorageSettings()  # type: ignore[call-arg]
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -94,9 +133,33 @@ def load_settings(home: Path) -> Settings:
             data = tomllib.loads(path.read_text())
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: {exc}") from None
+    _refuse_secrets_in_file(path, data)
     try:
         return Settings(**data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "config"
         raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+
+
+def _refuse_secrets_in_file(path: Path, data: Mapping[str, Any]) -> None:
+    """A database password in callvault.toml would sit in clear in every backup and
+    config repository; it belongs in the environment (``PGPASSWORD``, a libpq passfile,
+    or the whole URL in ``CALLVAULT_STORAGE__RECORDS_URL``)."""
+    storage = data.get("storage")
+    url = storage.get("records_url") if isinstance(storage, Mapping) else None
+    if isinstance(url, str):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            has_password = make_url(url).password is not None
+        except ArgumentError:
+            return  # the URL check reports it
+        if has_password or "password=" in url:
+            raise ConfigError(
+                f"{path}: storage.records_url contains a password; put it in PGPASSWORD, a "
+                "libpq passfile or CALLVAULT_STORAGE__RECORDS_URL instead of the file"
+            )

@@ -4,8 +4,6 @@ database file holds, authorization, bad input, erasure, tampering."""
 from __future__ import annotations
 
 import secrets
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -28,9 +26,6 @@ def _post(api, tenant: str, body: dict) -> str:
     return str(response.json()["id"])
 
 
-def _db_bytes(home: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in sorted(home.glob("records.db*")))
-
 
 def test_round_trip_with_and_without_caller(api) -> None:
     full = _body(caller=_caller(), notes="asked about a refund for order 1182")
@@ -51,7 +46,7 @@ def test_database_holds_labels_but_no_caller_or_notes(api) -> None:
     notes = f"private-note-{secrets.token_hex(8)}"
     body = _body(caller=caller, notes=notes, outcome=f"out-{secrets.token_hex(4)}")
     _post(api, "acme", body)
-    stored = _db_bytes(api.vault.home)
+    stored = api.records_bytes()
     assert body["outcome"].encode() in stored  # by design: labels stay queryable
     for secret in (caller, caller[1:], notes):
         assert secret.encode() not in stored, secret
@@ -107,8 +102,7 @@ def test_erased_caller_is_410(api) -> None:
 
 def test_relabelled_row_fails_closed(api) -> None:
     record = _post(api, "acme", _body(caller=_caller()))
-    with sqlite3.connect(api.vault.home / "records.db") as db:
-        db.execute("UPDATE analytics SET call_id = 'call-forged' WHERE id = ?", (record,))
+    api.edit_records("UPDATE analytics SET call_id = 'call-forged' WHERE id = ?", record)
     with api.client(api.token("service", "acme")) as client:
         response = client.get(f"{URL.format('acme')}/{record}")
     assert response.status_code == 500 and response.json()["error"]["code"] == "integrity_error"

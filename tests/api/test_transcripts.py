@@ -1,13 +1,14 @@
 """Transcripts end to end over HTTPS: sealed round trips, blind-index search, what the
-database file holds (no caller, no text), authorization, bad input, erasure, tampering."""
+database file holds (no caller, no text), authorization, redaction of the sensitive fields
+without ``transcripts:read-sensitive``, bad input, erasure, tampering."""
 
 from __future__ import annotations
 
 import secrets
-import sqlite3
-from pathlib import Path
 
 import pytest
+
+from callvault.api._transcripts import SENSITIVE_FIELDS
 
 URL = "/v1/tenants/{}/transcripts"
 
@@ -26,9 +27,6 @@ def _post(api, tenant: str, body: dict) -> str:
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
-
-def _db_bytes(home: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in sorted(home.glob("records.db*")))
 
 
 FULL = {
@@ -51,13 +49,14 @@ def test_round_trip(api) -> None:
     got = response.json()
     assert response.headers["cache-control"] == "no-store"
     assert got.pop("id") == record and got.pop("created_at")
+    assert got.pop("redacted_fields") == []
     assert got == body
 
 
 def test_minimal_round_trip(api) -> None:
     body = _body(_caller(), "")
     record = _post(api, "acme", body)
-    with api.client(api.token("service", "acme")) as client:
+    with api.client(api.token("tenant-admin", "acme")) as client:
         got = client.get(f"{URL.format('acme')}/{record}").json()
     assert (got["caller"], got["text"], got["segments"]) == (body["caller"], "", [])
     assert got["member_number"] is got["insurance_number"] is got["card_last4"] is None
@@ -68,10 +67,14 @@ def test_search_by_caller_is_exact_and_tenant_scoped(api) -> None:
     mine = {_post(api, "acme", _body(alice, f"call {i}")) for i in range(2)}
     _post(api, "acme", _body(bob, "bob's call"))
     theirs = _post(api, "globex", _body(alice, "same number, other tenant"))
-    with api.client(api.token("service", "acme")) as client:
+    with api.client(api.token("tenant-admin", "acme")) as client:
         found = client.get(URL.format("acme"), params={"caller": alice}).json()["transcripts"]
         assert {t["id"] for t in found} == mine
         assert all(t["caller"] == alice for t in found)
+    with api.client(api.token("service", "acme")) as client:  # may search, sees it redacted
+        found = client.get(URL.format("acme"), params={"caller": alice}).json()["transcripts"]
+        assert {t["id"] for t in found} == mine
+        assert all(t["caller"] is None for t in found)
         nobody = client.get(URL.format("acme"), params={"caller": _caller()})
         assert nobody.status_code == 200 and nobody.json() == {"transcripts": []}
     with api.client(api.token("service", "globex")) as client:
@@ -79,23 +82,104 @@ def test_search_by_caller_is_exact_and_tenant_scoped(api) -> None:
         assert [t["id"] for t in found] == [theirs]
 
 
+def _unique_full(caller: str) -> dict:
+    """A body whose every sensitive value occurs nowhere else (not in ids or dates)."""
+    card = "".join(secrets.choice("0123456789") for _ in range(4))
+    return _body(
+        caller,
+        "please check my claim",
+        member_number=f"MBR-{secrets.token_hex(8)}",
+        insurance_number=f"INS.{secrets.token_hex(8)}",
+        card_last4=card,
+        segments=[{"start": 0.0, "end": 1.0, "speaker": "caller", "text": "hello"}],
+    )
+
+
+def _without(text: str, *known: str) -> str:
+    for value in known:  # ids and dates are random/decimal: a card's 4 digits may hide there
+        text = text.replace(value, "")
+    return text
+
+
+def _assert_redacted(got: dict, raw: str, body: dict) -> None:
+    assert got["redacted_fields"] == list(SENSITIVE_FIELDS)
+    assert all(got[name] is None for name in SENSITIVE_FIELDS)
+    assert (got["call_id"], got["text"]) == (body["call_id"], body["text"])
+    assert got["segments"] == body["segments"]
+    rest = _without(raw, got["id"], got["call_id"], got["created_at"])
+    caller = body["caller"]
+    for value in (caller, caller[1:], caller[2:], *(body[n] for n in SENSITIVE_FIELDS[1:])):
+        assert value not in rest, value
+
+
+@pytest.mark.parametrize("search", [False, True])
+def test_without_read_sensitive_the_sensitive_fields_are_redacted(api, search: bool) -> None:
+    body = _unique_full(_caller())
+    record = _post(api, "acme", body)
+    for role, redacted in (("service", True), ("tenant-admin", False)):
+        with api.client(api.token(role, "acme")) as client:
+            if search:
+                response = client.get(URL.format("acme"), params={"caller": body["caller"]})
+                assert response.status_code == 200, response.text
+                [got] = response.json()["transcripts"]
+            else:
+                response = client.get(f"{URL.format('acme')}/{record}")
+                assert response.status_code == 200, response.text
+                got = response.json()
+        assert got["id"] == record
+        if redacted:
+            _assert_redacted(got, response.text, body)
+        else:  # control: the same record, to a role holding the permission, is whole
+            assert got["redacted_fields"] == []
+            assert {n: got[n] for n in SENSITIVE_FIELDS} == {n: body[n] for n in SENSITIVE_FIELDS}
+            assert body["card_last4"] in response.text
+
+
+def test_redaction_hides_which_sensitive_fields_a_record_has(api) -> None:
+    bare, full = _body(_caller()), _unique_full(_caller())
+    answers = []
+    with api.client(api.token("service", "acme")) as client:
+        for body in (bare, full):
+            got = client.get(f"{URL.format('acme')}/{_post(api, 'acme', body)}").json()
+            answers.append({k: got[k] for k in (*SENSITIVE_FIELDS, "redacted_fields")})
+    assert answers[0] == answers[1]
+
+
+def test_openapi_documents_the_redaction(api) -> None:
+    with api.client() as client:
+        schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    view = schemas["TranscriptView"]["properties"]
+    assert "transcripts:read-sensitive" in view["redacted_fields"]["description"]
+    assert "redacted" in view["caller"]["description"]
+
+
 def test_database_holds_no_caller_or_text_in_clear(api) -> None:
     caller = _caller()
     text = f"secret-transcript-{secrets.token_hex(8)}"
     body = _body(caller, text, **{**FULL, "member_number": f"MBR-{secrets.token_hex(6)}"})
     _post(api, "acme", body)
-    stored = _db_bytes(api.vault.home)
+    stored = api.records_bytes()
     assert body["call_id"].encode() in stored  # control: the clear column is there
-    for secret in (caller, caller[1:], text, body["member_number"], "INS.77-42",
-                   "My member number is M-99"):
+    for secret in (
+        caller,
+        caller[1:],
+        text,
+        body["member_number"],
+        "INS.77-42",
+        "My member number is M-99",
+    ):
         assert secret.encode() not in stored, secret
         assert secret.encode("utf-16-le") not in stored, secret
 
 
 def test_other_tenants_and_platform_roles_are_refused(api) -> None:
     record = _post(api, "acme", _body(_caller()))
-    for token in (api.token("service", "globex"), api.token("tenant-admin", "globex"),
-                  api.token("platform-admin"), api.token("auditor")):
+    for token in (
+        api.token("service", "globex"),
+        api.token("tenant-admin", "globex"),
+        api.token("platform-admin"),
+        api.token("auditor"),
+    ):
         with api.client(token) as client:
             for response in (
                 client.get(f"{URL.format('acme')}/{record}"),
@@ -125,12 +209,12 @@ def test_other_tenants_and_platform_roles_are_refused(api) -> None:
 )
 def test_bad_body_is_400_and_stores_nothing(api, change: dict) -> None:
     body = {k: v for k, v in {**_body(_caller()), **change}.items() if v is not None}
-    before = _db_bytes(api.vault.home).count(b"call-")
+    before = api.records_bytes().count(b"call-")
     with api.client(api.token("service", "acme")) as client:
         response = client.post(URL.format("acme"), json=body)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_request"
-    assert _db_bytes(api.vault.home).count(b"call-") == before
+    assert api.records_bytes().count(b"call-") == before
 
 
 def test_bad_queries(api) -> None:
@@ -157,27 +241,27 @@ def test_erased_caller_is_410(api) -> None:
         assert client.get(f"{URL.format('acme')}/{still}").status_code == 200
 
 
-def _edit(home: Path, sql: str, *args: object) -> None:
-    with sqlite3.connect(home / "records.db") as db:
-        assert db.execute(sql, args).rowcount == 1
-
-
 def test_tampered_rows_fail_closed(api) -> None:
     caller = _caller()
     first, second = _post(api, "acme", _body(caller)), _post(api, "acme", _body(caller))
-    home = api.vault.home
     with api.client(api.token("service", "acme")) as client:
-        _edit(home, "UPDATE transcripts SET call_id = 'call-forged' WHERE id = ?", first)
+        api.edit_records("UPDATE transcripts SET call_id = 'call-forged' WHERE id = ?", first)
         relabelled = client.get(f"{URL.format('acme')}/{first}")
         assert relabelled.status_code == 500
         assert relabelled.json()["error"]["code"] == "integrity_error"
-        _edit(home, "UPDATE transcripts SET sealed = (SELECT sealed FROM transcripts WHERE "
-              "id = ?) WHERE id = ?", first, second)
+        api.edit_records("UPDATE transcripts SET sealed = (SELECT sealed FROM transcripts WHERE "
+            "id = ?) WHERE id = ?",
+            first,
+            second,
+        )
         assert client.get(f"{URL.format('acme')}/{second}").status_code == 500
         other = _caller()
         moved = _post(api, "acme", _body(other))
-        _edit(home, "UPDATE transcripts SET caller_index = (SELECT caller_index FROM "
-              "transcripts WHERE id = ?) WHERE id = ?", first, moved)
+        api.edit_records("UPDATE transcripts SET caller_index = (SELECT caller_index FROM "
+            "transcripts WHERE id = ?) WHERE id = ?",
+            first,
+            moved,
+        )
         # Planted under another caller's index, it must not open as that caller's record.
         assert client.get(f"{URL.format('acme')}/{moved}").status_code == 500
         assert client.get(URL.format("acme"), params={"caller": other}).json() == {

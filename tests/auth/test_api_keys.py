@@ -7,6 +7,7 @@ import dataclasses
 import json
 import re
 import stat
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -50,8 +51,10 @@ def _forms(text: str) -> list[bytes]:
 
 
 def test_store_file_holds_no_secret_and_no_pepper(api_keys: ApiKeyStore, vault: Vault):
-    made = [api_keys.create("acme", "tenant-admin", "ops"),
-            api_keys.create("globex", "service", "a")]
+    made = [
+        api_keys.create("acme", "tenant-admin", "ops"),
+        api_keys.create("globex", "service", "a"),
+    ]
     made.append(api_keys.rotate("acme", made[0].info.key_id))
     path = vault.home / API_KEY_FILE
     content = path.read_bytes()
@@ -75,8 +78,16 @@ def test_list_is_metadata_only_and_per_tenant(api_keys: ApiKeyStore):
     listed = api_keys.list("acme")
     assert [k.key_id for k in listed] == [a.info.key_id]
     fields = {f.name for f in dataclasses.fields(listed[0])}
-    assert fields == {"key_id", "tenant", "role", "label", "created_at", "expires_at",
-                      "rotated_at", "revoked_at"}
+    assert fields == {
+        "key_id",
+        "tenant",
+        "role",
+        "label",
+        "created_at",
+        "expires_at",
+        "rotated_at",
+        "revoked_at",
+    }
     assert a.secret not in repr(listed)
 
 
@@ -86,8 +97,17 @@ def test_wrong_unknown_and_malformed_keys_refused(api_keys: ApiKeyStore):
     other_secret = ("a" if secret[0] != "a" else "b") + secret[1:]
     assert refused(api_keys, f"cvk_{key_id}_{other_secret}").startswith("wrong")
     assert refused(api_keys, f"cvk_{'a' * 16}_{secret}") == "unknown API key"
-    for bad in ["", new.secret + "a", new.secret.upper(), new.secret[:-1], " " + new.secret,
-                f"cvk_{key_id}_{secret[:20]}", f"xyz_{key_id}_{secret}", None, 42]:
+    for bad in [
+        "",
+        new.secret + "a",
+        new.secret.upper(),
+        new.secret[:-1],
+        " " + new.secret,
+        f"cvk_{key_id}_{secret[:20]}",
+        f"xyz_{key_id}_{secret}",
+        None,
+        42,
+    ]:
         assert refused(api_keys, bad) == "malformed API key"  # type: ignore[arg-type]
 
 
@@ -193,3 +213,68 @@ def test_a_second_store_instance_sees_the_same_keys(api_keys: ApiKeyStore, vault
     assert other.verify(new.secret).tenant == "acme"
     other.revoke("acme", new.info.key_id)
     refused(api_keys, new.secret)
+
+
+def test_lifetime_may_be_shortened_never_lengthened(api_keys: ApiKeyStore, clock: Any):
+    short = api_keys.create("acme", "service", "x", lifetime=timedelta(hours=2))
+    assert short.info.expires_at == clock() + timedelta(hours=2)
+    clock.advance(hours=1)
+    renewed = api_keys.rotate("acme", short.info.key_id)
+    assert renewed.info.expires_at == clock() + timedelta(hours=2)  # its own lifetime again
+    for bad in (timedelta(minutes=59), timedelta(days=91), timedelta(0), -timedelta(hours=2)):
+        with pytest.raises(InvalidRequest):
+            api_keys.create("acme", "service", "x", lifetime=bad)
+    clock.advance(hours=2)
+    assert refused(api_keys, renewed.secret) == "expired API key"
+
+
+def test_rotation_overlap_can_be_shortened_to_zero(api_keys: ApiKeyStore, clock: Any):
+    old = api_keys.create("acme", "service", "x")
+    new = api_keys.rotate("acme", old.info.key_id, overlap=timedelta(0))
+    assert new.previous_valid_until is None
+    refused(api_keys, old.secret)
+    assert api_keys.verify(new.secret)
+    newer = api_keys.rotate("acme", old.info.key_id, overlap=timedelta(hours=1))
+    assert newer.previous_valid_until == clock() + timedelta(hours=1)
+    assert api_keys.verify(new.secret) and api_keys.verify(newer.secret)
+    clock.advance(hours=1)
+    refused(api_keys, new.secret)
+    for bad in (timedelta(hours=25), -timedelta(seconds=1)):
+        with pytest.raises(InvalidRequest):
+            api_keys.rotate("acme", old.info.key_id, overlap=bad)
+    assert api_keys.verify(newer.secret)  # the refused rotations changed nothing
+
+
+def test_default_overlap_is_reported(api_keys: ApiKeyStore, clock: Any):
+    old = api_keys.create("acme", "service", "x")
+    new = api_keys.rotate("acme", old.info.key_id)
+    assert new.previous_valid_until == clock() + timedelta(hours=24)
+
+
+def test_rotating_an_expired_key_does_not_revive_its_old_secret(api_keys: ApiKeyStore, clock):
+    old = api_keys.create("acme", "service", "x", lifetime=timedelta(hours=1))
+    clock.advance(hours=3)
+    refused(api_keys, old.secret)
+    renewed = api_keys.rotate("acme", old.info.key_id)
+    assert renewed.previous_valid_until is None
+    assert refused(api_keys, old.secret).startswith("wrong")
+    assert api_keys.verify(renewed.secret).tenant == "acme"
+
+
+def test_entries_without_a_stored_lifetime_use_the_policy(api_keys, vault: Vault, clock):
+    new = api_keys.create("acme", "service", "x", lifetime=timedelta(hours=5))
+    path = vault.home / API_KEY_FILE
+    doc = json.loads(path.read_text())
+    del doc["keys"][new.info.key_id]["lifetime_s"]
+    path.write_text(json.dumps(doc))
+    rotated = api_keys.rotate("acme", new.info.key_id)
+    assert rotated.info.expires_at == clock() + api_keys.policy.lifetime
+
+
+def test_get_is_metadata_for_the_own_tenant_only(api_keys: ApiKeyStore):
+    new = api_keys.create("acme", "tenant-admin", "ops")
+    assert api_keys.get("acme", new.info.key_id) == new.info
+    with pytest.raises(KeyNotFound):
+        api_keys.get("globex", new.info.key_id)
+    with pytest.raises(KeyNotFound):
+        api_keys.get("acme", "a" * 16)

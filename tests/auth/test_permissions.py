@@ -17,27 +17,54 @@ from callvault.auth import (
     Principal,
     Role,
     authorize,
+    check_grant,
     default_table,
     load_permission_table,
+    permits,
     render_permission_markdown,
 )
 from callvault.auth._doc import BEGIN_MARKER, END_MARKER
 from callvault.errors import ConfigError, InvalidRequest
 
 A = Action
-PLAINTEXT = {A.RECORDINGS_READ, A.TRANSCRIPTS_READ, A.ANALYTICS_READ}
+PLAINTEXT = {A.RECORDINGS_READ, A.TRANSCRIPTS_READ, A.TRANSCRIPTS_READ_SENSITIVE, A.ANALYTICS_READ}
 # Written out independently of permissions.json, from DESIGN.md's users and their jobs:
 # an edit of the data file that changes who may do what must be made here too.
 EXPECTED: dict[Role, set[Action]] = {
-    Role.PLATFORM_ADMIN: {A.TENANTS_CREATE, A.TENANTS_LIST, A.TENANTS_READ, A.KEYS_LIST,
-                          A.KEYS_ROTATE, A.AUDIT_READ, A.POSTURE_READ},
-    Role.TENANT_ADMIN: {A.TENANTS_READ, A.RECORDINGS_WRITE, A.RECORDINGS_READ,
-                        A.RECORDINGS_DELETE, A.TRANSCRIPTS_WRITE, A.TRANSCRIPTS_READ,
-                        A.ANALYTICS_WRITE, A.ANALYTICS_READ, A.ERASURES_CREATE,
-                        A.ERASURES_LIST, A.ERASURES_CANCEL, A.KEYS_LIST, A.KEYS_ROTATE,
-                        A.APIKEYS_MANAGE},
-    Role.SERVICE: {A.RECORDINGS_WRITE, A.RECORDINGS_READ, A.TRANSCRIPTS_WRITE,
-                   A.TRANSCRIPTS_READ, A.ANALYTICS_WRITE, A.ANALYTICS_READ},
+    Role.PLATFORM_ADMIN: {
+        A.TENANTS_CREATE,
+        A.TENANTS_LIST,
+        A.TENANTS_READ,
+        A.KEYS_LIST,
+        A.KEYS_ROTATE,
+        A.AUDIT_READ,
+        A.POSTURE_READ,
+    },
+    Role.TENANT_ADMIN: {
+        A.TENANTS_READ,
+        A.RECORDINGS_WRITE,
+        A.RECORDINGS_READ,
+        A.RECORDINGS_DELETE,
+        A.TRANSCRIPTS_WRITE,
+        A.TRANSCRIPTS_READ,
+        A.TRANSCRIPTS_READ_SENSITIVE,
+        A.ANALYTICS_WRITE,
+        A.ANALYTICS_READ,
+        A.ERASURES_CREATE,
+        A.ERASURES_LIST,
+        A.ERASURES_CANCEL,
+        A.KEYS_LIST,
+        A.KEYS_ROTATE,
+        A.APIKEYS_MANAGE,
+    },
+    Role.SERVICE: {
+        A.RECORDINGS_WRITE,
+        A.RECORDINGS_READ,
+        A.TRANSCRIPTS_WRITE,
+        A.TRANSCRIPTS_READ,
+        A.ANALYTICS_WRITE,
+        A.ANALYTICS_READ,
+    },
     Role.AUDITOR: {A.AUDIT_READ, A.POSTURE_READ, A.KEYS_LIST},
 }
 PLATFORM_SCOPED = {A.TENANTS_CREATE, A.TENANTS_LIST, A.AUDIT_READ, A.POSTURE_READ}
@@ -110,8 +137,12 @@ def test_named_cases():
 
 @pytest.mark.parametrize(
     "bad",
-    [principal(Role.TENANT_ADMIN, None), principal(Role.SERVICE, None),
-     principal(Role.PLATFORM_ADMIN, "acme"), principal(Role.AUDITOR, "acme")],
+    [
+        principal(Role.TENANT_ADMIN, None),
+        principal(Role.SERVICE, None),
+        principal(Role.PLATFORM_ADMIN, "acme"),
+        principal(Role.AUDITOR, "acme"),
+    ],
 )
 def test_principal_with_a_broken_tenant_binding_is_refused(bad: Principal):
     with pytest.raises(AuthorizationError):
@@ -151,6 +182,7 @@ def _grant(role: str, action: str) -> dict[str, Any]:
         _grant("tenant-admin", "audit:read"),
         _grant("service", "keys:rotate "),  # unknown action
         _grant("service", "recordings:read"),  # duplicate
+        _grant("auditor", "transcripts:read-sensitive"),  # plaintext to a platform role
     ],
 )
 def test_tables_breaking_the_rules_are_refused(table: dict[str, Any]):
@@ -175,6 +207,57 @@ def test_structurally_wrong_tables_are_refused():
     with pytest.raises(ConfigError):
         load_permission_table("{not json")
     load_permission_table(json.dumps(_table()))  # the original passes
+
+
+def test_a_refining_action_needs_the_action_it_refines():
+    table = _table()
+    table["actions"]["transcripts:read"]["plaintext"] = True
+    admin = table["roles"]["tenant-admin"]["actions"]
+    admin.remove("transcripts:read")
+    with pytest.raises(ConfigError, match="requires transcripts:read"):
+        load_permission_table(json.dumps(table))
+    admin.remove("transcripts:read-sensitive")
+    load_permission_table(json.dumps(table))  # control: dropping both is a valid table
+
+
+def test_service_does_not_receive_sensitive_transcript_fields():
+    service, admin = principal(Role.SERVICE, "acme"), principal(Role.TENANT_ADMIN, "acme")
+    assert permits(service, A.TRANSCRIPTS_READ, "acme")
+    assert not permits(service, A.TRANSCRIPTS_READ_SENSITIVE, "acme")
+    assert permits(admin, A.TRANSCRIPTS_READ_SENSITIVE, "acme")
+    assert not permits(admin, A.TRANSCRIPTS_READ_SENSITIVE, "globex")  # tenant still checked
+    for role in (Role.PLATFORM_ADMIN, Role.AUDITOR):
+        assert not permits(principal(role, None), A.TRANSCRIPTS_READ_SENSITIVE, "acme")
+
+
+# Which credentials a principal may issue: tenant roles only, never one with an action the
+# issuer does not hold itself. Written out from that rule, not read from the table.
+GRANTABLE = {
+    Role.TENANT_ADMIN: {Role.TENANT_ADMIN, Role.SERVICE},
+    Role.SERVICE: {Role.SERVICE},
+    Role.PLATFORM_ADMIN: set(),
+    Role.AUDITOR: set(),
+}
+
+
+@pytest.mark.parametrize(("grantor", "role"), list(itertools.product(Role, Role)))
+def test_check_grant(grantor: Role, role: Role):
+    table = default_table()
+    assert table.may_grant(grantor, role) == (role in GRANTABLE[grantor])
+    if role in GRANTABLE[grantor]:
+        check_grant(who(grantor), role)
+    else:
+        with pytest.raises(AuthorizationError) as info:
+            check_grant(who(grantor), role)
+        assert info.value.status_code == 403
+
+
+def test_grant_rule_follows_the_table_not_role_names():
+    table = _table()
+    table["roles"]["tenant-admin"]["actions"].remove("analytics:read")  # service holds it
+    changed = load_permission_table(json.dumps(table))
+    assert not changed.may_grant(Role.TENANT_ADMIN, Role.SERVICE)
+    assert changed.may_grant(Role.TENANT_ADMIN, Role.TENANT_ADMIN)
 
 
 def test_docs_table_matches_the_data_file():

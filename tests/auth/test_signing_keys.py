@@ -28,8 +28,14 @@ from callvault.errors import ConfigError, EnvironmentMismatch
 def forge(tokens: TokenService, key: Ed25519PrivateKey, kid: str, now: int) -> str:
     """A fresh, well-formed token signed with ``key`` (as if that key had leaked)."""
     claims = {
-        "iss": tokens.settings.issuer, "aud": tokens.settings.audience, "sub": "x",
-        "iat": now, "nbf": now, "exp": now + 300, "jti": "j", "role": "service",
+        "iss": tokens.settings.issuer,
+        "aud": tokens.settings.audience,
+        "sub": "x",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": "j",
+        "role": "service",
         "tenant": "acme",
     }
     return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid, "typ": "JWT"})
@@ -58,7 +64,10 @@ def test_jwks_verifies_tokens_with_a_generic_client(tokens: TokenService, ring: 
     token = tokens.mint("auditor")
     key = jwt.PyJWKSet.from_dict(ring.jwks())[jwt.get_unverified_header(token)["kid"]]
     claims = jwt.decode(
-        token, key, algorithms=["EdDSA"], audience=tokens.settings.audience,
+        token,
+        key,
+        algorithms=["EdDSA"],
+        audience=tokens.settings.audience,
         options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
     )
     assert claims["role"] == "auditor"
@@ -121,9 +130,7 @@ def test_due_for_rotation_after_90_days(ring: SigningKeyRing, clock: Any):
     assert ring.current().kid != kid and not ring.due_for_rotation()
 
 
-@pytest.mark.parametrize(
-    ("rotation", "grace"), [(90, 0.5), (5, 7), (7, 7)]
-)
+@pytest.mark.parametrize(("rotation", "grace"), [(90, 0.5), (5, 7), (7, 7)])
 def test_rotation_policy_validated(rotation: float, grace: float):
     with pytest.raises(ValueError):
         RotationPolicy(timedelta(days=rotation), timedelta(days=grace))
@@ -161,7 +168,9 @@ def test_key_file_holds_no_private_key_in_any_encoding(ring, clock, vault: Vault
     assert b'"d"' not in content  # no private JWK member either
     assert json.loads(content)["kek_id"] == "dev/platform:jwt-signing"
     assert vault.provider.describe_key("dev/platform:jwt-signing").labels == {
-        "platform": "jwt-signing", "class": "platform"}
+        "platform": "jwt-signing",
+        "class": "platform",
+    }
 
 
 def test_repr_of_ring_objects_shows_no_key(ring: SigningKeyRing):

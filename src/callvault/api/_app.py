@@ -22,15 +22,7 @@ from callvault.api._errors import RangeNotSatisfiable, error_body, map_error
 from callvault.api._headers import SecurityHeadersMiddleware
 from callvault.api._limits import BodyLimitMiddleware
 from callvault.api._services import ApiServices
-from callvault.api.routes import (
-    analytics,
-    dashboard,
-    keys,
-    recordings,
-    tenants,
-    transcripts,
-    wellknown,
-)
+from callvault.api.routes import ROUTERS
 from callvault.auth import AuthenticationError
 from callvault.errors import CallvaultError
 
@@ -42,7 +34,7 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_la
 
 
 def create_app(vault: Vault, *, services: ApiServices | None = None) -> FastAPI:
-    """The API over ``vault``; ``services`` defaults to the embedded stores of its home."""
+    """The API over ``vault``; ``services`` defaults to the stores its settings name."""
     app = FastAPI(
         title="callvault",
         version="0.1.0",
@@ -51,19 +43,14 @@ def create_app(vault: Vault, *, services: ApiServices | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.services = services or ApiServices.embedded(vault)
+    app.state.services = services or ApiServices.from_settings(vault)
     app.add_middleware(BodyLimitMiddleware, max_bytes=vault.settings.api.max_json_bytes)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, wraps the 413 too
     app.add_exception_handler(CallvaultError, _callvault_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.include_router(wellknown.router)
-    app.include_router(tenants.router)
-    app.include_router(recordings.router)
-    app.include_router(transcripts.router)
-    app.include_router(analytics.router)
-    app.include_router(keys.router)
-    app.include_router(dashboard.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

@@ -17,8 +17,11 @@ The sidecar is also the *commit marker*: PUT writes the recording, then the side
 and DELETE start from the sidecar; DELETE removes the sidecar first. A crash in between
 leaves at worst an orphan sealed object (no plaintext), never a visible half-recording.
 Ids are write-once (409 on reuse): overwriting would need both objects to change together.
-Two concurrent PUTs of one id are refused by an in-process claim (``_claims``); across
-several API replicas that needs a records-store row with a unique key (open item).
+Two concurrent PUTs of one id are refused with 409 by an upload lease (``UploadClaims``) in
+the records database, which every API replica shares; the lease is renewed as bytes arrive
+and checked once more before the marker is written, so a replica that stalled past its
+lease and lost the id writes no marker. Without a records store (library use), the lease
+is in-process (``ProcessClaims``).
 
 Erasure (later) finds a subject's recordings by the blind id in their headers and deletes
 both objects; until then a subject's sidecar opens under the tenant key, so it is deleted
@@ -32,8 +35,9 @@ import json
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Protocol
 
 from callvault._ids import DataClass, check_subject
 from callvault._vault import Vault
@@ -41,8 +45,16 @@ from callvault.api._errors import Conflict, NotFound, PayloadTooLarge
 from callvault.errors import InvalidRequest, OpenError
 from callvault.format import RangeReader
 from callvault.storage.objects import ObjectNotFound, ObjectReader, ObjectStore, object_key
+from callvault.storage.records import UploadClaimed, UploadClaimLost
 
-__all__ = ["OpenedRecording", "RecordingInfo", "Recordings", "check_recording_id"]
+__all__ = [
+    "Claims",
+    "OpenedRecording",
+    "ProcessClaims",
+    "RecordingInfo",
+    "Recordings",
+    "check_recording_id",
+]
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,122}")
 _META = ":meta"
@@ -92,12 +104,44 @@ class OpenedRecording:
             self.reader.close()
 
 
-class Recordings:
-    _claims: ClassVar[set[tuple[str, str]]] = set()  # (tenant, id) being uploaded now
-    _claims_lock: ClassVar[threading.Lock] = threading.Lock()
+class Lease(Protocol):
+    def renew(self, *, force: bool = False) -> None: ...
 
-    def __init__(self, vault: Vault, objects: ObjectStore, max_bytes: int) -> None:
-        self._vault, self._objects, self._max = vault, objects, max_bytes
+
+class Claims(Protocol):
+    """Who may upload an id right now: ``storage.records.UploadClaims`` or ``ProcessClaims``."""
+
+    def hold(self, tenant: str, object_id: str) -> AbstractContextManager[Lease]: ...
+
+
+class ProcessClaims:
+    """In-process leases, for a single process with no records store."""
+
+    def __init__(self) -> None:
+        self._held: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def hold(self, tenant: str, object_id: str) -> Iterator[Lease]:
+        with self._lock:
+            if (tenant, object_id) in self._held:
+                raise UploadClaimed
+            self._held.add((tenant, object_id))
+        try:
+            yield _HeldInProcess()
+        finally:
+            with self._lock:
+                self._held.discard((tenant, object_id))
+
+
+class _HeldInProcess:
+    def renew(self, *, force: bool = False) -> None:
+        """Nothing can take an in-process claim over."""
+
+
+class Recordings:
+    def __init__(self, vault: Vault, objects: ObjectStore, max_bytes: int, claims: Claims) -> None:
+        self._vault, self._objects, self._max, self._claims = vault, objects, max_bytes, claims
 
     def put(
         self, tenant: str, recording_id: str, subject: str | None, body: Iterable[bytes]
@@ -106,29 +150,32 @@ class Recordings:
         check_recording_id(recording_id)
         if subject is not None:
             check_subject(subject)
-        claim = (tenant, recording_id)
-        with self._claims_lock:
-            if claim in self._claims:
-                raise Conflict(f"recording {recording_id} is being uploaded")
-            self._claims.add(claim)
         try:
-            return self._put(tenant, recording_id, subject, body)
-        finally:
-            with self._claims_lock:
-                self._claims.discard(claim)
+            with self._claims.hold(tenant, recording_id) as lease:
+                return self._put(tenant, recording_id, subject, body, lease)
+        except UploadClaimed:
+            raise Conflict(f"recording {recording_id} is being uploaded") from None
+        except UploadClaimLost:
+            raise Conflict(f"upload of {recording_id} stalled and was taken over") from None
 
     def _put(
-        self, tenant: str, recording_id: str, subject: str | None, body: Iterable[bytes]
+        self,
+        tenant: str,
+        recording_id: str,
+        subject: str | None,
+        body: Iterable[bytes],
+        lease: Lease,
     ) -> RecordingInfo:
         meta_key = object_key(tenant, DataClass.RECORDING, recording_id + _META)
         if self._objects.exists(meta_key):
             raise Conflict(f"recording {recording_id} already exists")
-        counted = _Counted(body, self._max)
+        counted = _Counted(body, self._max, lease)
         context = self._vault.context(tenant, DataClass.RECORDING, recording_id, subject)
         sealed = self._objects.put_stream(
             object_key(tenant, DataClass.RECORDING, recording_id),
             self._vault.seal_iter(context, counted),
         )
+        lease.renew(force=True)  # still ours: only then may the commit marker be written
         meta = json.dumps({"v": 1, "subject": subject}).encode()
         meta_context = self._vault.context(tenant, DataClass.RECORDING, recording_id + _META)
         self._objects.put_stream(meta_key, [self._vault.seal(meta_context, meta)])
@@ -180,14 +227,16 @@ class Recordings:
 
 
 class _Counted:
-    """The request body, refused with 413 as soon as it passes the limit."""
+    """The request body, refused with 413 as soon as it passes the limit; keeps the upload
+    lease alive while bytes keep arriving."""
 
-    def __init__(self, body: Iterable[bytes], limit: int) -> None:
-        self._body, self._limit, self.total = body, limit, 0
+    def __init__(self, body: Iterable[bytes], limit: int, lease: Lease) -> None:
+        self._body, self._limit, self._lease, self.total = body, limit, lease, 0
 
     def __iter__(self) -> Iterator[bytes]:
         for piece in self._body:
             self.total += len(piece)
             if self.total > self._limit:
                 raise PayloadTooLarge(f"recordings are limited to {self._limit} bytes")
+            self._lease.renew()
             yield piece

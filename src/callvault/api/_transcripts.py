@@ -22,9 +22,15 @@ honestly: nothing against a database reader (the outer seal already stops them),
 nothing against a role that may read transcripts (the API opens both layers for it). It
 keeps those values sealed wherever the *opened* document goes before the response is built
 (memory dumps, a future export, search or redaction path, a debugging log of the document),
-and gives each value its own authenticated binding to its record and field, so a later
-``transcripts:read-sensitive`` permission can be enforced by simply not opening them. The
-list is a code constant: adding a field is one line plus its schema entry.
+and gives each value its own authenticated binding to its record and field. The list is a
+code constant: adding a field is one line plus its schema entry.
+
+**Redaction.** Those fields are returned only to a principal that also holds
+``transcripts:read-sensitive`` (``sensitive=True``). For everyone else they are not even
+opened: they come back ``null``, and ``redacted_fields`` lists *every* field of
+``SENSITIVE_FIELDS``, whether or not this record has a value for it, so a redacted answer
+does not tell which of them a caller gave either. Free text (``text``, segments) is not
+redacted: it is what ``transcripts:read`` is for, and whatever a caller said in it stays.
 
 On read, the row's clear columns are checked against the sealed document (call id) and the
 subject part (blind index): a row whose clear columns were edited fails as ``OpenError``.
@@ -37,10 +43,12 @@ import json
 import struct
 from typing import Any, Final
 
+from pydantic import BaseModel, Field
+
 from callvault._ids import DataClass
 from callvault._vault import Vault
 from callvault.api._errors import NotFound
-from callvault.api._schemas import TranscriptCreate, TranscriptOut
+from callvault.api._schemas import Segment, TranscriptCreate
 from callvault.errors import OpenError
 from callvault.format import ObjectContext
 from callvault.storage.records import (
@@ -51,7 +59,14 @@ from callvault.storage.records import (
     new_record_id,
 )
 
-__all__ = ["SENSITIVE_FIELDS", "Transcripts", "open_for_subject", "seal_for_subject"]
+__all__ = [
+    "SENSITIVE_FIELDS",
+    "TranscriptView",
+    "TranscriptViewList",
+    "Transcripts",
+    "open_for_subject",
+    "seal_for_subject",
+]
 
 SENSITIVE_FIELDS: Final = ("caller", "member_number", "insurance_number", "card_last4")
 _MAGIC: Final = b"cvr1"
@@ -59,7 +74,11 @@ _LENGTH = struct.Struct(">I")
 
 
 def seal_for_subject(
-    vault: Vault, tenant: str, data_class: DataClass, record_id: str, subject: str | None,
+    vault: Vault,
+    tenant: str,
+    data_class: DataClass,
+    record_id: str,
+    subject: str | None,
     plaintext: bytes,
 ) -> bytes:
     """The subject part (tenant key) and ``plaintext`` (subject key), framed as one value."""
@@ -70,7 +89,11 @@ def seal_for_subject(
 
 
 def open_for_subject(
-    vault: Vault, tenant: str, data_class: DataClass, record_id: str, blob: bytes,
+    vault: Vault,
+    tenant: str,
+    data_class: DataClass,
+    record_id: str,
+    blob: bytes,
     caller_index: bytes | None,
 ) -> tuple[str | None, bytes]:
     """``(subject, plaintext)`` of a ``seal_for_subject`` value; ``OpenError`` if the frame,
@@ -95,6 +118,29 @@ def open_for_subject(
     return subject, vault.open(context, blob[head + size :])
 
 
+class TranscriptView(BaseModel):
+    """A transcript as returned: the sensitive fields are ``null`` when redacted."""
+
+    id: str = Field(description="Transcript id (assigned by the server)")
+    call_id: str
+    caller: str | None = Field(description="The caller's number; null when redacted")
+    text: str
+    segments: list[Segment]
+    member_number: str | None = Field(default=None, description="null when redacted")
+    insurance_number: str | None = Field(default=None, description="null when redacted")
+    card_last4: str | None = Field(default=None, description="null when redacted")
+    redacted_fields: list[str] = Field(
+        description="Sensitive fields withheld because the credential lacks "
+        "transcripts:read-sensitive: all of them, or none (empty list)",
+        examples=[[], list(SENSITIVE_FIELDS)],
+    )
+    created_at: str = Field(description="When it was stored, ISO 8601 UTC")
+
+
+class TranscriptViewList(BaseModel):
+    transcripts: list[TranscriptView] = Field(description="Oldest first")
+
+
 class Transcripts:
     def __init__(self, vault: Vault, store: RecordStore) -> None:
         self._vault, self._store = vault, store
@@ -116,29 +162,34 @@ class Transcripts:
                 sealed = self._vault.seal(context, value.encode())
                 document["sealed"][name] = base64.b64encode(sealed).decode()
         blob = seal_for_subject(
-            self._vault, tenant, DataClass.TRANSCRIPT, record_id, body.caller,
+            self._vault,
+            tenant,
+            DataClass.TRANSCRIPT,
+            record_id,
+            body.caller,
             json.dumps(document).encode(),
         )
         index = self._vault.keys.subject_key_id(tenant, body.caller)
-        record = NewTranscript(call_id=body.call_id, caller_index=index, sealed=blob,
-                               id=record_id)
+        record = NewTranscript(call_id=body.call_id, caller_index=index, sealed=blob, id=record_id)
         return self._store.add_transcript(tenant, record)
 
-    def get(self, tenant: str, record_id: str) -> TranscriptOut:
+    def get(self, tenant: str, record_id: str, *, sensitive: bool) -> TranscriptView:
+        """One transcript; its ``SENSITIVE_FIELDS`` only if ``sensitive`` (else redacted)."""
         self._vault.tenants.get(tenant)
         try:
             row = self._store.get_transcript(tenant, record_id)
         except RecordNotFound:
             raise NotFound(f"no transcript {record_id}") from None
-        return self._open(row)
+        return self._open(row, sensitive)
 
-    def find_by_caller(self, tenant: str, caller: str) -> list[TranscriptOut]:
+    def find_by_caller(self, tenant: str, caller: str, *, sensitive: bool) -> list[TranscriptView]:
+        """The caller's transcripts, oldest first, redacted unless ``sensitive``."""
         self._vault.tenants.get(tenant)
         index = self._vault.keys.subject_key_id(tenant, caller)
-        return [self._open(row) for row in
-                self._store.find_transcripts_by_caller_index(tenant, index)]
+        rows = self._store.find_transcripts_by_caller_index(tenant, index)
+        return [self._open(row, sensitive) for row in rows]
 
-    def _open(self, row: Transcript) -> TranscriptOut:
+    def _open(self, row: Transcript, sensitive: bool) -> TranscriptView:
         subject, plaintext = open_for_subject(
             self._vault, row.tenant, DataClass.TRANSCRIPT, row.id, row.sealed, row.caller_index
         )
@@ -146,25 +197,36 @@ class Transcripts:
             document = json.loads(plaintext)
             if document["v"] != 1 or document["call_id"] != row.call_id or subject is None:
                 raise OpenError
-            fields = {
-                name: self._vault.open(
-                    self._field_context(row.tenant, row.id, name, subject),
-                    base64.b64decode(sealed, validate=True),
-                ).decode()
-                for name, sealed in document["sealed"].items()
-                if name in SENSITIVE_FIELDS
-            }
-            if fields.get("caller") != subject:
+            sealed_fields = document["sealed"]
+            if not isinstance(sealed_fields, dict) or "caller" not in sealed_fields:
                 raise OpenError
-            return TranscriptOut(
-                id=row.id, call_id=row.call_id, text=document["text"],
-                segments=document["segments"], created_at=row.created_at.isoformat(),
-                **fields,
+            fields = self._open_fields(row, subject, sealed_fields) if sensitive else {}
+            return TranscriptView(
+                id=row.id,
+                call_id=row.call_id,
+                text=document["text"],
+                segments=document["segments"],
+                created_at=row.created_at.isoformat(),
+                redacted_fields=[] if sensitive else list(SENSITIVE_FIELDS),
+                **{name: fields.get(name) for name in SENSITIVE_FIELDS},
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise OpenError from None
 
-    def _field_context(
-        self, tenant: str, record_id: str, name: str, caller: str
-    ) -> ObjectContext:
+    def _open_fields(
+        self, row: Transcript, subject: str, sealed_fields: dict[str, Any]
+    ) -> dict[str, str]:
+        fields = {
+            name: self._vault.open(
+                self._field_context(row.tenant, row.id, name, subject),
+                base64.b64decode(sealed, validate=True),
+            ).decode()
+            for name, sealed in sealed_fields.items()
+            if name in SENSITIVE_FIELDS
+        }
+        if fields.get("caller") != subject:
+            raise OpenError
+        return fields
+
+    def _field_context(self, tenant: str, record_id: str, name: str, caller: str) -> ObjectContext:
         return self._vault.context(tenant, DataClass.TRANSCRIPT, f"{record_id}:{name}", caller)

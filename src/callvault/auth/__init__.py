@@ -6,7 +6,9 @@
 * ``ApiKeyStore``: customer API keys, shown once, stored as keyed hashes; verifying one
   yields the same ``Principal``.
 * ``authorize(principal, action, tenant)``: the role-by-action table of
-  ``permissions.json`` (rendered in docs/auth.md).
+  ``permissions.json`` (rendered in docs/auth.md); ``permits`` is its yes/no form (for
+  actions that widen a response, like ``transcripts:read-sensitive``) and ``check_grant``
+  the rule for the role of a credential a principal issues.
 
 ``AuthenticationError`` maps to HTTP 401, ``AuthorizationError`` to 403. Typical use::
 
@@ -16,14 +18,8 @@
     authorize(principal, Action.TRANSCRIPTS_READ, tenant="acme")
 """
 
-from callvault.auth._api_keys import (
-    API_KEY_FILE,
-    DEFAULT_API_KEYS,
-    ApiKeyInfo,
-    ApiKeyPolicy,
-    ApiKeyStore,
-    NewApiKey,
-)
+from callvault.auth._api_key_model import DEFAULT_API_KEYS, ApiKeyInfo, ApiKeyPolicy, NewApiKey
+from callvault.auth._api_keys import API_KEY_FILE, ApiKeyStore
 from callvault.auth._doc import render_permission_markdown
 from callvault.auth._errors import AuthenticationError, AuthError, AuthorizationError
 from callvault.auth._model import Action, Clock, CredentialKind, Principal, Role
@@ -33,8 +29,10 @@ from callvault.auth._policy import (
     RoleRule,
     Scope,
     authorize,
+    check_grant,
     default_table,
     load_permission_table,
+    permits,
 )
 from callvault.auth._signing import (
     DEFAULT_ROTATION,
@@ -75,7 +73,9 @@ __all__ = [
     "TokenService",
     "TokenSettings",
     "authorize",
+    "check_grant",
     "default_table",
     "load_permission_table",
+    "permits",
     "render_permission_markdown",
 ]

@@ -39,9 +39,7 @@ def render_permission_markdown(table: PermissionTable) -> str:
     for action, spec in table.actions.items():
         scope = "tenant" if spec.scope is Scope.TENANT else "platform"
         cells = " | ".join("✅" if table.allows(r, action) else "—" for r in roles)
-        lines.append(
-            f"| `{action}` | {scope} | {_yes(spec.plaintext)} | {cells} |"
-        )
+        lines.append(f"| `{action}` | {scope} | {_yes(spec.plaintext)} | {cells} |")
     lines.append(END_MARKER)
     return "\n".join(lines) + "\n"
 

@@ -42,6 +42,7 @@ class Action(StrEnum):
     RECORDINGS_DELETE = "recordings:delete"
     TRANSCRIPTS_WRITE = "transcripts:write"
     TRANSCRIPTS_READ = "transcripts:read"
+    TRANSCRIPTS_READ_SENSITIVE = "transcripts:read-sensitive"
     ANALYTICS_WRITE = "analytics:write"
     ANALYTICS_READ = "analytics:read"
     ERASURES_CREATE = "erasures:create"

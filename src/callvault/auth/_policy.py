@@ -11,7 +11,13 @@ may break, so a bad table fails at import-time use, never at request time:
   platform operator and the auditor can never read call data;
 * a tenant-bound role gets only tenant-scoped actions: its token cannot act outside its
   tenant (no ``tenants:list``, no platform-wide audit log);
-* a read-only role (the auditor) gets no action that changes anything.
+* a read-only role (the auditor) gets no action that changes anything;
+* an action that refines another (``transcripts:read-sensitive`` widens what
+  ``transcripts:read`` returns) is only granted together with it.
+
+``may_grant`` is the rule for credentials a principal issues (customer API keys): only a
+tenant-bound role, and only one whose actions are all the grantor's own, so a key can never
+hold more than whoever minted it.
 """
 
 from __future__ import annotations
@@ -35,8 +41,10 @@ __all__ = [
     "RoleRule",
     "Scope",
     "authorize",
+    "check_grant",
     "default_table",
     "load_permission_table",
+    "permits",
 ]
 
 _TENANT_BOUND = {
@@ -45,6 +53,8 @@ _TENANT_BOUND = {
     Role.SERVICE: True,
     Role.AUDITOR: False,
 }
+#: An action that only refines another is useless (and misleading in the table) without it.
+_REQUIRES = {Action.TRANSCRIPTS_READ_SENSITIVE: Action.TRANSCRIPTS_READ}
 
 
 class Scope(StrEnum):
@@ -98,6 +108,8 @@ class PermissionTable(_Strict):
                     raise ValueError(f"{role} is tenant-bound and may not {action}")
                 if spec.mutates and rule.read_only:
                     raise ValueError(f"{role} is read-only and may not {action}")
+                if action in _REQUIRES and _REQUIRES[action] not in rule.actions:
+                    raise ValueError(f"{role}: {action} requires {_REQUIRES[action]}")
         return self
 
     def allows(self, role: Role, action: Action) -> bool:
@@ -105,6 +117,25 @@ class PermissionTable(_Strict):
 
     def is_tenant_bound(self, role: Role) -> bool:
         return self.roles[role].tenant_bound
+
+    def may_grant(self, grantor: Role, role: Role) -> bool:
+        """Whether ``grantor`` may issue a credential of ``role``: a tenant-bound role whose
+        every action ``grantor`` holds itself (never a platform role, never an escalation)."""
+        wanted, own = self.roles[Role(role)], self.roles[Role(grantor)]
+        return wanted.tenant_bound and set(wanted.actions) <= set(own.actions)
+
+    def check_grant(self, principal: Principal, role: Role) -> None:
+        """Raise ``AuthorizationError`` unless ``principal`` may issue a ``role`` credential."""
+        if not self.may_grant(principal.role, role):
+            raise AuthorizationError(f"role {principal.role} may not issue {role} credentials")
+
+    def permits(self, principal: Principal, action: Action, tenant: str | None = None) -> bool:
+        """``authorize`` as a yes/no, for actions that widen a response rather than gate it."""
+        try:
+            self.authorize(principal, action, tenant)
+        except AuthorizationError:
+            return False
+        return True
 
     def authorize(self, principal: Principal, action: Action, tenant: str | None = None) -> None:
         """Return if ``principal`` may do ``action`` (on ``tenant``); raise
@@ -145,6 +176,16 @@ def _default_table() -> PermissionTable:
 def authorize(principal: Principal, action: Action, tenant: str | None = None) -> None:
     """``authorize`` against the packaged table (see ``PermissionTable.authorize``)."""
     _default_table().authorize(principal, action, tenant)
+
+
+def permits(principal: Principal, action: Action, tenant: str | None = None) -> bool:
+    """``permits`` against the packaged table (see ``PermissionTable.permits``)."""
+    return _default_table().permits(principal, action, tenant)
+
+
+def check_grant(principal: Principal, role: Role) -> None:
+    """``check_grant`` against the packaged table (see ``PermissionTable.check_grant``)."""
+    _default_table().check_grant(principal, role)
 
 
 def default_table() -> PermissionTable:

@@ -33,8 +33,13 @@ from callvault.errors import ConfigError, EnvironmentMismatch, OpenError
 from callvault.keys import KeyMaterial
 from callvault.keys.providers import KmsProvider
 
-__all__ = ["DEFAULT_ROTATION", "SIGNING_KEY_FILE", "RotationPolicy", "SigningKeyInfo",
-           "SigningKeyRing"]
+__all__ = [
+    "DEFAULT_ROTATION",
+    "SIGNING_KEY_FILE",
+    "RotationPolicy",
+    "SigningKeyInfo",
+    "SigningKeyRing",
+]
 
 SIGNING_KEY_FILE = Path("keys") / "jwt-signing.json"
 MAX_TOKEN_LIFETIME = timedelta(hours=24)
@@ -109,8 +114,11 @@ class SigningKeyRing:
         doc = self._document()
         infos = [self._info(doc, kid) for kid in doc["keys"]]
         # Current first, then by retirement (a key retired later is newer); clocks may tie.
-        return sorted(infos, key=lambda i: (i.current, i.retired_at or i.created_at,
-                                            i.created_at), reverse=True)
+        return sorted(
+            infos,
+            key=lambda i: (i.current, i.retired_at or i.created_at, i.created_at),
+            reverse=True,
+        )
 
     def due_for_rotation(self) -> bool:
         return self.clock() >= self.current().created_at + self.policy.rotation_period
@@ -149,8 +157,13 @@ class SigningKeyRing:
     # -- internals --------------------------------------------------------------------
 
     def _empty(self) -> dict[str, Any]:
-        return {"format": "callvault-jwt-signing/v1", "environment": self._environment,
-                "kek_id": self._kek.key_id, "current": None, "keys": {}}
+        return {
+            "format": "callvault-jwt-signing/v1",
+            "environment": self._environment,
+            "kek_id": self._kek.key_id,
+            "current": None,
+            "keys": {},
+        }
 
     def _document(self) -> dict[str, Any]:
         return self._checked(self._store.read())
@@ -168,8 +181,12 @@ class SigningKeyRing:
         kid = jwk_thumbprint(x)
         seed = KeyMaterial(private.private_bytes_raw(), "jwt signing key")
         wrapped = self._kek.wrap(seed, [kid.encode()])
-        doc["keys"][kid] = {"x": x, "created_at": now.isoformat(), "retired_at": None,
-                            "wrapped": wrapped_to_json(wrapped)}
+        doc["keys"][kid] = {
+            "x": x,
+            "created_at": now.isoformat(),
+            "retired_at": None,
+            "wrapped": wrapped_to_json(wrapped),
+        }
         doc["current"] = kid
 
     def _expire(self, doc: dict[str, Any], now: datetime) -> None:

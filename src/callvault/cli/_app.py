@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callvault.cli import _demo, _keys, _seal, _serve, _setup, _tenants, _token
+from callvault.cli import _db, _demo, _keys, _seal, _serve, _setup, _tenants, _token
 
 app = typer.Typer(
     name="callvault",
@@ -21,3 +21,4 @@ app.command("serve")(_serve.serve)
 app.command("token")(_token.token)
 app.add_typer(_tenants.app, name="tenants")
 app.add_typer(_keys.app, name="keys")
+app.add_typer(_db.app, name="db")

@@ -1,5 +1,10 @@
 """``callvault serve``: the HTTPS API on one TLS-only listener (no plaintext port at all).
 
+On first run (no ``callvault.toml`` in the home) it initialises the home for environment
+``dev`` (the embedded default: local KMS with a 0600 root key file, SQLite records, local
+objects); any other environment is created explicitly with ``callvault init``. Storage is
+what ``[storage]`` names (``ApiServices.from_settings``), checked before the port opens.
+
 The certificate comes from the home's local CA (``transport.ensure_local_tls``), issued for
 ``localhost``, ``127.0.0.1``, ``::1`` and the ``--host`` name when it is a specific one;
 it is checked (and renewed when under 30 days) at every start. uvicorn gets our context
@@ -15,6 +20,7 @@ carry a subject (``?subject=+1555…``) and subjects are never logged in clear.
 from __future__ import annotations
 
 import functools
+import os
 import ssl
 import sys
 from collections.abc import Callable
@@ -23,7 +29,10 @@ from typing import Any
 
 import typer
 
-from callvault.cli._common import HomeOption, cli_errors, open_vault
+from callvault._ids import Environment
+from callvault._vault import Vault
+from callvault.cli._common import HomeOption, cli_errors
+from callvault.config import CONFIG_FILE, default_home
 from callvault.errors import ConfigError
 from callvault.transport import (
     DEFAULT_SERVER_NAMES,
@@ -32,6 +41,7 @@ from callvault.transport import (
     server_context,
 )
 
+_ROOT_KEY_VARIABLES = ("CALLVAULT_ROOT_KEY", "CALLVAULT_ROOT_PASSPHRASE")
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (names, not a bind)
 
 
@@ -42,6 +52,31 @@ def tls_context(
     ctx = server_context(profile, chain, key)
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
+
+
+def uvicorn_config(
+    app: Any, factory: Callable[..., ssl.SSLContext], *, log_level: str, **bind: Any
+) -> Any:
+    """The one uvicorn configuration of the API (also used by the API benchmark): our TLS
+    context, no access log, no server header, no proxy headers, no websockets; loaded and
+    refused unless uvicorn will really use TLS."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        ssl_context_factory=factory,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        ws="none",
+        lifespan="off",
+        log_level=log_level,
+        **bind,
+    )
+    config.load()
+    if not config.is_ssl:
+        raise ConfigError("refusing to serve without TLS")
+    return config
 
 
 def serve(
@@ -59,9 +94,9 @@ def _serve(host: str, port: int, home: Path | None) -> None:
     # command would pay for nothing.
     import uvicorn
 
-    from callvault.api import create_app
+    from callvault.api import ApiServices, create_app
 
-    vault = open_vault(home)
+    vault = _open_or_create(home or default_home())
     names = list(DEFAULT_SERVER_NAMES)
     if host not in _WILDCARDS and host not in names:
         names.append(host)
@@ -71,30 +106,51 @@ def _serve(host: str, port: int, home: Path | None) -> None:
         tls_context, profile, files.chain, files.key
     )
     factory()  # fail now, with a one-line error, if the policy cannot be enforced
-    config = uvicorn.Config(
-        create_app(vault),
-        host=host,
-        port=port,
-        ssl_context_factory=factory,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-        ws="none",
-        lifespan="off",
-        log_level="info",
+    services = ApiServices.from_settings(vault)
+    config = uvicorn_config(
+        create_app(vault, services=services), factory, host=host, port=port, log_level="info"
     )
-    config.load()
-    if not config.is_ssl:
-        raise ConfigError("refusing to serve without TLS")
     shown = "localhost" if host in {"127.0.0.1", "::1"} else host
     sys.stderr.write(
         f"callvault API: https://{shown}:{port}  (TLS profile {profile.value})\n"
         f"  trust the local CA: {files.ca}\n"
+        f"  storage: {_describe(vault)}\n"
         f"  server certificate valid until {files.not_after:%Y-%m-%d}"
         f"{' (issued now)' if files.renewed else ''}\n"
         f"  mint a first token: callvault token --role platform-admin --home {vault.home}\n"
-        f"  then: curl --cacert {files.ca} -H \"Authorization: Bearer $TOKEN\" "
+        f'  then: curl --cacert {files.ca} -H "Authorization: Bearer $TOKEN" '
         f"https://{shown}:{port}/v1/tenants\n"
     )
     sys.stderr.flush()
     uvicorn.Server(config).run()
+
+
+def _open_or_create(home: Path) -> Vault:
+    if not (home / CONFIG_FILE).exists():
+        external = any(os.environ.get(v) for v in _ROOT_KEY_VARIABLES)
+        result = Vault.init_home(home, Environment.DEV, root_key_file=not external)
+        sys.stderr.write(f"created callvault home {home} (environment dev)\n")
+        if result.root_key_file is not None:
+            sys.stderr.write(f"  root key: {result.root_key_file} (0600): back it up offline\n")
+    return Vault.open_home(home)
+
+
+def _describe(vault: Vault) -> str:
+    """Where data goes, for the start-up banner: never a password."""
+    from sqlalchemy.engine import make_url
+
+    from callvault.api import OBJECTS_DIR
+    from callvault.storage.records import RECORDS_DB_FILE
+
+    storage = vault.settings.storage
+    if storage.records_url is None:
+        records = f"SQLite {vault.home / RECORDS_DB_FILE}"
+    else:
+        url = make_url(storage.records_url)
+        records = f"PostgreSQL {url.host}:{url.port or 5432}/{url.database} as {url.username}"
+    if storage.s3 is not None and storage.objects == "s3":
+        where = storage.s3.endpoint_url or "AWS S3"
+        objects = f"S3 bucket {storage.s3.bucket}/{storage.s3.prefix} at {where}"
+    else:
+        objects = f"local {vault.home / OBJECTS_DIR}"
+    return f"records in {records}; objects in {objects}"

@@ -1,6 +1,13 @@
-"""Real servers for the object-store tests: moto's S3 server in its own process on an
-ephemeral 127.0.0.1 port, and (for TLS tests) a TLS-terminating proxy in front of it with
-a throwaway CA, so certificate verification is exercised against a real handshake."""
+"""Real S3 servers for the object-store tests.
+
+CI runs them against Ceph's RADOS Gateway (``scripts/services/radosgw.sh``: a one-node
+in-memory Ceph cluster on 127.0.0.1, S3 over TLS 1.3 with a throwaway CA); ``eval
+"$(scripts/services/radosgw.sh env)"`` exports ``CALLVAULT_TEST_S3_ENDPOINT``,
+``CALLVAULT_TEST_S3_CA``, ``CALLVAULT_TEST_S3_ACCESS_KEY`` and ``CALLVAULT_TEST_S3_SECRET_KEY``.
+Without them the tests fall back to moto's S3 server (its own process on an ephemeral port,
+with a TLS 1.3 proxy and a throwaway CA in front of it for the TLS tests), unless
+``CALLVAULT_TEST_S3_REQUIRED=1`` (CI), when they fail instead: CI must not pass on moto.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +22,61 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from callvault.storage.objects import LocalObjectStore, S3ObjectStore, S3Settings, open_s3_store
+
+ENDPOINT_VAR = "CALLVAULT_TEST_S3_ENDPOINT"
+CA_VAR = "CALLVAULT_TEST_S3_CA"
+ACCESS_VAR = "CALLVAULT_TEST_S3_ACCESS_KEY"
+SECRET_VAR = "CALLVAULT_TEST_S3_SECRET_KEY"
+REQUIRED_VAR = "CALLVAULT_TEST_S3_REQUIRED"
+
+# As the store's own client: no aws-chunked checksum trailers, which radosgw refuses.
+CLIENT_CONFIG = Config(
+    s3={"addressing_style": "path"},
+    retries={"max_attempts": 2},
+    request_checksum_calculation="when_required",
+    response_checksum_validation="when_required",
+)
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """The server under test. ``honours_sse``: it confirms SSE-S3 (moto does; radosgw 16
+    without a KMS ignores the request, stores plaintext and says nothing, so the store must
+    refuse it with SSE on and run with SSE off)."""
+
+    name: str
+    endpoint: str
+    ca: Path | None
+    access_key: str
+    secret_key: str
+    honours_sse: bool
+
+    def session(self) -> boto3.session.Session:
+        return boto3.session.Session(
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+        )
+
+    def client(self, session: boto3.session.Session | None = None) -> Any:
+        verify = str(self.ca) if self.ca else None
+        return (session or self.session()).client(
+            "s3", endpoint_url=self.endpoint, verify=verify, config=CLIENT_CONFIG
+        )
+
 
 _MOTO = (
     "import sys, time\n"
@@ -36,8 +88,7 @@ _MOTO = (
 )
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
+def _moto() -> Iterator[S3Server]:
     proc = subprocess.Popen(
         [sys.executable, "-c", _MOTO],
         stdin=subprocess.PIPE,
@@ -47,7 +98,7 @@ def moto_endpoint() -> Iterator[str]:
     )
     assert proc.stdout is not None and proc.stdin is not None
     port = int(proc.stdout.readline())
-    yield f"http://127.0.0.1:{port}"
+    yield S3Server("moto", f"http://127.0.0.1:{port}", None, "testing", "testing", True)
     proc.stdin.close()
     proc.terminate()
     proc.wait(timeout=10)
@@ -55,28 +106,49 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def boto_session() -> boto3.session.Session:
-    """Dummy credentials for moto (the store itself takes them from boto3's chain)."""
-    return boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
+def s3_server() -> Iterator[S3Server]:
+    values = [os.environ.get(var) for var in (ENDPOINT_VAR, CA_VAR, ACCESS_VAR, SECRET_VAR)]
+    if not all(values):
+        if os.environ.get(REQUIRED_VAR) == "1":
+            pytest.fail(
+                f"radosgw not configured ({ENDPOINT_VAR}, {CA_VAR}, {ACCESS_VAR}, {SECRET_VAR}):"
+                " run scripts/services/radosgw.sh start and eval its `env` output"
+            )
+        yield from _moto()
+        return
+    endpoint, ca, access, secret = (str(v) for v in values)
+    server = S3Server("radosgw", endpoint, Path(ca), access, secret, honours_sse=False)
+    try:
+        server.client().list_buckets()
+    except Exception as exc:  # configured but not answering is an error, never a skip
+        pytest.fail(f"radosgw at {endpoint} does not answer: {type(exc).__name__}: {exc}")
+    yield server
+
+
+@pytest.fixture(scope="session")
+def boto_session(s3_server: S3Server) -> boto3.session.Session:
+    """The server's credentials (the store itself takes them from boto3's chain)."""
+    return s3_server.session()
 
 
 SettingsFor = Callable[..., S3Settings]
 
 
 @pytest.fixture(scope="session")
-def settings_for(moto_endpoint: str) -> SettingsFor:
-    """``settings_for(bucket, **overrides)``: settings for a bucket on the moto server."""
+def settings_for(s3_server: S3Server) -> SettingsFor:
+    """``settings_for(bucket, **overrides)``: settings for a bucket on the test server
+    (SSE on only where the server confirms it)."""
 
     def make(bucket: str, **overrides: object) -> S3Settings:
         values: dict[str, object] = {
             "bucket": bucket,
             "prefix": "vault/",
-            "endpoint_url": moto_endpoint,
+            "endpoint_url": s3_server.endpoint,
+            "ca_bundle": s3_server.ca,
             "region": "us-east-1",
             "addressing_style": "path",
-            "allow_plaintext_endpoint_for_tests": True,
+            "server_side_encryption": s3_server.honours_sse,
+            "allow_plaintext_endpoint_for_tests": s3_server.ca is None,
         }
         values.update(overrides)
         return S3Settings.model_validate(values)
@@ -85,16 +157,23 @@ def settings_for(moto_endpoint: str) -> SettingsFor:
 
 
 @pytest.fixture
-def raw_s3(moto_endpoint: str, boto_session: boto3.session.Session) -> object:
-    """A plain boto3 client on the moto server, to look behind the store's back."""
-    return boto_session.client("s3", endpoint_url=moto_endpoint)
+def raw_s3(s3_server: S3Server, boto_session: boto3.session.Session) -> Any:
+    """A plain boto3 client on the test server, to look behind the store's back."""
+    return s3_server.client(boto_session)
 
 
 @pytest.fixture
-def bucket(raw_s3: object) -> str:
+def bucket(raw_s3: Any) -> Iterator[str]:
+    """A fresh bucket, emptied and removed afterwards (radosgw keeps it in memory)."""
     name = f"cv-{secrets.token_hex(6)}"
-    raw_s3.create_bucket(Bucket=name)  # type: ignore[attr-defined]
-    return name
+    raw_s3.create_bucket(Bucket=name)
+    yield name
+    for upload in raw_s3.list_multipart_uploads(Bucket=name).get("Uploads", []):
+        raw_s3.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+    for page in raw_s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for item in page.get("Contents", []):
+            raw_s3.delete_object(Bucket=name, Key=item["Key"])
+    raw_s3.delete_bucket(Bucket=name)
 
 
 @pytest.fixture
@@ -116,7 +195,7 @@ def store(request: pytest.FixtureRequest) -> LocalObjectStore | S3ObjectStore:
     return store
 
 
-# -- TLS in front of moto ---------------------------------------------------------------
+# -- TLS: radosgw's own, or a proxy in front of moto --------------------------------------
 
 
 def _certificate(tmp: Path) -> tuple[Path, Path, Path]:
@@ -197,15 +276,19 @@ def _pump(a: socket.socket, b: socket.socket) -> None:
 
 @pytest.fixture(scope="session")
 def tls_endpoint(
-    moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+    s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
-    """``(https://127.0.0.1:PORT, ca.pem)``: TLS 1.3 terminated here, forwarded to moto."""
+    """``(https://127.0.0.1:PORT, ca.pem)``: radosgw itself (TLS 1.3 only, its throwaway
+    CA), or for moto TLS 1.3 terminated here and forwarded to it."""
+    if s3_server.ca is not None:
+        yield s3_server.endpoint, s3_server.ca
+        return
     ca, cert, key = _certificate(tmp_path_factory.mktemp("tls"))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
-    upstream_port = int(moto_endpoint.rsplit(":", 1)[1])
+    upstream_port = int(s3_server.endpoint.rsplit(":", 1)[1])
     stop = threading.Event()
 
     def serve() -> None:

@@ -24,7 +24,7 @@ from callvault.storage.records import (
 def test_empty_sqlite_database_migrates_to_head_with_no_drift(sqlite_engine: Engine) -> None:
     with sqlite_engine.connect() as connection:
         assert current_revision(connection) is None
-    assert run_migrations(sqlite_engine) == head_revision() == "0001"
+    assert run_migrations(sqlite_engine) == head_revision() == "0002"
     with sqlite_engine.connect() as connection:
         assert current_revision(connection) == head_revision()
         assert schema_drift(connection) == []

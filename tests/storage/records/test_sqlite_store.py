@@ -256,7 +256,7 @@ def test_deleted_rows_leave_no_bytes_in_the_file(sqlite_store: RecordStore, inde
 
 
 def test_store_refuses_an_unmigrated_database(sqlite_engine: Engine) -> None:
-    with pytest.raises(ConfigError, match="run_migrations"):
+    with pytest.raises(ConfigError, match="callvault db migrate"):
         RecordStore(sqlite_engine)
     run_migrations(sqlite_engine)
     RecordStore(sqlite_engine)  # now ready

@@ -52,7 +52,9 @@ _AUDIO = {"content": {"application/octet-stream": {}}, "description": "Plaintext
 
 def _recordings(request: Request) -> Recordings:
     found = services(request)
-    return Recordings(found.vault, found.objects, found.max_recording_bytes)
+    return Recordings(
+        found.vault, found.objects, found.max_recording_bytes, found.upload_claims
+    )
 
 
 @router.put(

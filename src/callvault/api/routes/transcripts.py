@@ -1,5 +1,12 @@
 """``/v1/tenants/{tenant}/transcripts``: store a transcript (sealed), read it back, find a
-caller's transcripts by blind index. The work is in ``api._transcripts``."""
+caller's transcripts by blind index. The work is in ``api._transcripts``.
+
+Reading needs ``transcripts:read``; the sensitive fields (caller, member and insurance
+numbers, card digits) come back only if the credential *also* holds
+``transcripts:read-sensitive``, else they are redacted (``redacted_fields``). The search
+stays under ``transcripts:read``: it matches a number the client already holds, and its
+answer is redacted like any other read.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,10 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request
 
 from callvault.api._auth import require, services
-from callvault.api._schemas import Created, TranscriptCreate, TranscriptList, TranscriptOut
-from callvault.api._transcripts import Transcripts
+from callvault.api._schemas import Created, TranscriptCreate
+from callvault.api._transcripts import Transcripts, TranscriptView, TranscriptViewList
 from callvault.api.routes._common import errors, records_of
-from callvault.auth import Action, Principal
+from callvault.auth import Action, Principal, permits
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/transcripts", tags=["transcripts"])
 
@@ -33,8 +40,7 @@ def transcripts_of(request: Request) -> Transcripts:
     return Transcripts(services(request).vault, records_of(request))
 
 
-@router.post("", status_code=201, summary="Store a transcript (sealed)",
-             responses=errors(404, 503))
+@router.post("", status_code=201, summary="Store a transcript (sealed)", responses=errors(404, 503))
 async def post_transcript(
     request: Request,
     tenant: TenantPath,
@@ -45,15 +51,18 @@ async def post_transcript(
     return Created(id=record_id)
 
 
-@router.get("", summary="Find a caller's transcripts (blind-index search)",
-            responses=errors(404, 410, 503))
+@router.get(
+    "", summary="Find a caller's transcripts (blind-index search)", responses=errors(404, 410, 503)
+)
 def find_transcripts(
     request: Request,
     tenant: TenantPath,
     caller: CallerQuery,
-    _: Annotated[Principal, require(Action.TRANSCRIPTS_READ)],
-) -> TranscriptList:
-    return TranscriptList(transcripts=transcripts_of(request).find_by_caller(tenant, caller))
+    principal: Annotated[Principal, require(Action.TRANSCRIPTS_READ)],
+) -> TranscriptViewList:
+    sensitive = permits(principal, Action.TRANSCRIPTS_READ_SENSITIVE, tenant)
+    found = transcripts_of(request).find_by_caller(tenant, caller, sensitive=sensitive)
+    return TranscriptViewList(transcripts=found)
 
 
 @router.get("/{transcript_id}", summary="Read a transcript", responses=errors(404, 410, 503))
@@ -61,6 +70,7 @@ def get_transcript(
     request: Request,
     tenant: TenantPath,
     transcript_id: IdPath,
-    _: Annotated[Principal, require(Action.TRANSCRIPTS_READ)],
-) -> TranscriptOut:
-    return transcripts_of(request).get(tenant, transcript_id)
+    principal: Annotated[Principal, require(Action.TRANSCRIPTS_READ)],
+) -> TranscriptView:
+    sensitive = permits(principal, Action.TRANSCRIPTS_READ_SENSITIVE, tenant)
+    return transcripts_of(request).get(tenant, transcript_id, sensitive=sensitive)

@@ -101,12 +101,43 @@ class LocalKms:
         self._invalidate()
         return description
 
+    def disable_key(self, key_id: str) -> KeyDescription:
+        return self._set_state(key_id, KeyState.ENABLED, KeyState.DISABLED)
+
+    def enable_key(self, key_id: str) -> KeyDescription:
+        return self._set_state(key_id, KeyState.DISABLED, KeyState.ENABLED)
+
+    def set_min_decrypt_version(self, key_id: str, version: int) -> KeyDescription:
+        with self._file.transaction() as doc:
+            entry = self._entry(doc, key_id)
+            self._require_usable(entry, key_id)
+            if not 1 <= version <= int(entry["primary"]):
+                raise ValueError(
+                    f"minimum decryption version must be 1..{entry['primary']} (the primary)"
+                )
+            entry["min_decrypt"] = version
+            description = self._describe(key_id, entry)
+        self._invalidate()
+        return description
+
+    def _set_state(self, key_id: str, expected: KeyState, new: KeyState) -> KeyDescription:
+        with self._file.transaction() as doc:
+            entry = self._entry(doc, key_id)
+            state = KeyState(entry["state"])
+            if state is not expected and state is not new:
+                self._require_usable(entry, key_id)  # destroyed / pending: say which
+            entry["state"] = new.value
+            description = self._describe(key_id, entry)
+        self._invalidate()
+        return description
+
     def schedule_deletion(self, key_id: str, pending_days: int) -> KeyDescription:
         if pending_days < 0:
             raise ValueError("pending_days must be >= 0")
         with self._file.transaction() as doc:
             entry = self._entry(doc, key_id)
-            self._require_usable(entry, key_id)
+            if entry["state"] != KeyState.DISABLED.value:  # a disabled key may be deleted
+                self._require_usable(entry, key_id)
             entry["state"] = KeyState.PENDING_DELETION.value
             entry["deletion_date"] = (self._clock() + timedelta(days=pending_days)).isoformat()
             description = self._describe(key_id, entry)

@@ -22,7 +22,7 @@ from callvault.storage.objects._s3 import (
     check_endpoint,
 )
 
-__all__ = ["S3Settings", "open_s3_store"]
+__all__ = ["S3Settings", "checksum_options", "open_s3_store"]
 
 _MIB = 1024 * 1024
 
@@ -65,6 +65,23 @@ class S3Settings(BaseModel):
         return self
 
 
+def checksum_options(config_class: Any) -> dict[str, str]:
+    """Send and check body checksums only where an operation requires them.
+
+    botocore 1.36 began adding CRC32 checksums to every upload by default, sent as an
+    ``aws-chunked`` body with a trailing checksum that many S3-compatible endpoints do not
+    accept (Ceph's RADOS Gateway before Reef answers ``MissingContentLength``). Integrity is
+    not lost: TLS protects the transfer, and every object is sealed (AEAD), so a corrupted
+    byte fails authentication when it is opened. Older botocore has no such option and
+    already behaves this way."""
+    if "request_checksum_calculation" not in getattr(config_class, "OPTION_DEFAULTS", {}):
+        return {}
+    return {
+        "request_checksum_calculation": "when_required",
+        "response_checksum_validation": "when_required",
+    }
+
+
 def open_s3_store(settings: S3Settings, session: Any | None = None) -> S3ObjectStore:
     """An ``S3ObjectStore`` with a client built from ``settings`` (``session``: a
     ``boto3.session.Session`` to take credentials from; a new default one if None), after
@@ -79,6 +96,7 @@ def open_s3_store(settings: S3Settings, session: Any | None = None) -> S3ObjectS
     config = Config(
         s3={"addressing_style": settings.addressing_style},
         retries={"mode": "standard", "max_attempts": 5},
+        **checksum_options(Config),
     )
     client = session.client(
         "s3",

@@ -15,13 +15,20 @@ psycopg 3, reachable only with ``sslmode=verify-full`` and TLS 1.3 (``check_data
 with row-level security isolating tenants inside the database. See docs/storage.md.
 """
 
+from callvault.storage.records._claims import DEFAULT_LEASE, Lease, UploadClaims
 from callvault.storage.records._engine import (
     RECORDS_DB_FILE,
     check_tls_session,
     create_records_engine,
     embedded_url,
 )
-from callvault.storage.records._errors import InsecureDatabaseUrl, RecordExists, RecordNotFound
+from callvault.storage.records._errors import (
+    InsecureDatabaseUrl,
+    RecordExists,
+    RecordNotFound,
+    UploadClaimed,
+    UploadClaimLost,
+)
 from callvault.storage.records._migrate import (
     current_revision,
     head_revision,
@@ -42,17 +49,22 @@ from callvault.storage.records._url import check_database_url
 
 __all__ = [
     "BLIND_INDEX_SIZE",
+    "DEFAULT_LEASE",
     "MAX_SEALED_BYTES",
     "RECORDS_DB_FILE",
     "TENANT_SETTING",
     "AnalyticsRow",
     "InsecureDatabaseUrl",
+    "Lease",
     "NewAnalytics",
     "NewTranscript",
     "RecordExists",
     "RecordNotFound",
     "RecordStore",
     "Transcript",
+    "UploadClaimLost",
+    "UploadClaimed",
+    "UploadClaims",
     "check_database_url",
     "check_tls_session",
     "create_records_engine",

@@ -9,14 +9,22 @@ that branch on the tree keep working.
     CallvaultError
     ├── RecordNotFound        no row with that id *for this tenant* (another tenant's row is
     │                         indistinguishable from no row: no cross-tenant oracle)
-    └── RecordExists          the tenant already has a row with that id
+    ├── RecordExists          the tenant already has a row with that id
+    ├── UploadClaimed         another upload holds the lease on that object id
+    └── UploadClaimLost       this upload's lease lapsed and another upload took the id
 """
 
 from __future__ import annotations
 
 from callvault.errors import CallvaultError, ConfigError
 
-__all__ = ["InsecureDatabaseUrl", "RecordExists", "RecordNotFound"]
+__all__ = [
+    "InsecureDatabaseUrl",
+    "RecordExists",
+    "RecordNotFound",
+    "UploadClaimLost",
+    "UploadClaimed",
+]
 
 
 class InsecureDatabaseUrl(ConfigError):
@@ -42,3 +50,17 @@ class RecordExists(CallvaultError):
 
     def __init__(self, kind: str) -> None:
         super().__init__(f"{kind} id already exists")
+
+
+class UploadClaimed(CallvaultError):
+    """Another upload of this object id holds the lease (in this or another replica)."""
+
+    def __init__(self) -> None:
+        super().__init__("this id is being uploaded by another request")
+
+
+class UploadClaimLost(CallvaultError):
+    """This upload's lease expired and another upload took the id over; stop writing."""
+
+    def __init__(self) -> None:
+        super().__init__("the upload stalled past its lease and another upload took the id")

@@ -14,13 +14,17 @@ rows to every other tenant.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Connection, Engine, text
 
+from callvault._ids import check_tenant_id
 from callvault.errors import ConfigError
 from callvault.storage.records._migrate import current_revision, head_revision
-from callvault.storage.records._schema import TENANT_SETTING, TENANT_TABLES
+from callvault.storage.records._schema import ISOLATED_TABLES, TENANT_SETTING
 
-__all__ = ["bind_tenant", "check_store_ready"]
+__all__ = ["bind_tenant", "check_store_ready", "tenant_transaction"]
 
 _ROLE_SQL = text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
 _TABLES_SQL = text(
@@ -38,7 +42,7 @@ def check_store_ready(engine: Engine) -> None:
         if found != head:
             raise ConfigError(
                 f"records schema is at revision {found or 'none'}, expected {head}: "
-                "run callvault.storage.records.run_migrations first"
+                "run `callvault db migrate` (as the schema owner) first"
             )
         if engine.dialect.name == "postgresql":
             _check_postgres_role(connection)
@@ -51,7 +55,7 @@ def _check_postgres_role(connection: Connection) -> None:
             "the records store refuses a superuser or BYPASSRLS database role: row-level "
             "security would not isolate tenants; connect as the application role"
         )
-    names = [table.name for table in TENANT_TABLES]
+    names = [table.name for table in ISOLATED_TABLES]
     rows = {row.relname: row for row in connection.execute(_TABLES_SQL, {"names": names})}
     for name in names:
         row = rows.get(name)
@@ -70,3 +74,13 @@ def bind_tenant(connection: Connection, tenant: str) -> None:
     connection.execute(
         text("SELECT set_config(:name, :tenant, true)"), {"name": TENANT_SETTING, "tenant": tenant}
     )
+
+
+@contextmanager
+def tenant_transaction(engine: Engine, tenant: str) -> Iterator[Connection]:
+    """One transaction for ``tenant``: the only way the store touches tenant tables."""
+    check_tenant_id(tenant)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            bind_tenant(connection, tenant)
+        yield connection

@@ -7,8 +7,9 @@ so the records schema can share a database with other alembic-managed schemas.
 
 On PostgreSQL the migrations run as the *owner* role; ``grant_to`` then gives the
 application role exactly what the store needs (SELECT, INSERT, DELETE on the tenant tables,
-SELECT on the revision table) and nothing more: no UPDATE, no DDL, and never ownership —
-an owner could switch row-level security off.
+SELECT on the revision table, UPDATE of one column: an upload lease's expiry) and nothing
+more: no other UPDATE, no DDL, and never ownership — an owner could switch row-level
+security off.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 from callvault.errors import ConfigError
-from callvault.storage.records._schema import TENANT_TABLES, VERSION_TABLE, metadata
+from callvault.storage.records._schema import (
+    TENANT_TABLES,
+    VERSION_TABLE,
+    metadata,
+    upload_claims,
+)
 
 __all__ = ["current_revision", "head_revision", "run_migrations", "schema_drift"]
 
@@ -88,3 +94,7 @@ def _grant(connection: Connection, role: str) -> None:
     tables = ", ".join(quote(table.name) for table in TENANT_TABLES)
     connection.execute(text(f"GRANT SELECT, INSERT, DELETE ON {tables} TO {quote(role)}"))
     connection.execute(text(f"GRANT SELECT ON {quote(VERSION_TABLE)} TO {quote(role)}"))
+    # Leases are renewed in place; UPDATE is granted on their expiry column and nothing else.
+    claims = quote(upload_claims.name)
+    connection.execute(text(f"GRANT SELECT, INSERT, DELETE ON {claims} TO {quote(role)}"))
+    connection.execute(text(f"GRANT UPDATE (expires_at) ON {claims} TO {quote(role)}"))

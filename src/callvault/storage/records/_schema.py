@@ -27,12 +27,14 @@ from sqlalchemy import (
 
 __all__ = [
     "BLIND_INDEX_SIZE",
+    "ISOLATED_TABLES",
     "TENANT_SETTING",
     "TENANT_TABLES",
     "VERSION_TABLE",
     "analytics",
     "metadata",
     "transcripts",
+    "upload_claims",
 ]
 
 BLIND_INDEX_SIZE = 32  # HMAC-SHA256
@@ -77,4 +79,19 @@ analytics = Table(
     Index(None, "tenant", "call_id"),
 )
 
+upload_claims = Table(
+    "upload_claims",
+    metadata,
+    Column("tenant", String(63), nullable=False),
+    Column("object_id", String(128), nullable=False),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("tenant", "object_id"),
+)
+"""Leases on object ids being uploaded right now, so two API replicas never write one id
+at once (``_claims``). Rows live for the length of an upload; none holds call data."""
+
 TENANT_TABLES = (transcripts, analytics)
+"""The tables of call data: what erasing a tenant's records deletes."""
+ISOLATED_TABLES = (*TENANT_TABLES, upload_claims)
+"""Every table with a ``tenant`` column, each under forced row-level security."""

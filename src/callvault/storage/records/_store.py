@@ -12,8 +12,8 @@ session cache that could hand one tenant an object loaded for another.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,10 +21,11 @@ from sqlalchemy import Connection, Engine, Row, Table
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 
-from callvault._ids import check_object_id, check_tenant_id
+from callvault._ids import check_object_id
+from callvault.storage.records._claims import UploadClaims
 from callvault.storage.records._engine import create_records_engine
 from callvault.storage.records._errors import RecordExists, RecordNotFound
-from callvault.storage.records._guards import bind_tenant, check_store_ready
+from callvault.storage.records._guards import check_store_ready, tenant_transaction
 from callvault.storage.records._records import (
     AnalyticsRow,
     NewAnalytics,
@@ -56,7 +57,6 @@ class RecordStore:
     def __init__(self, engine: Engine, *, clock: Clock = _utc_now) -> None:
         check_store_ready(engine)
         self._engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
         self._clock = clock
 
     @classmethod
@@ -72,13 +72,13 @@ class RecordStore:
     def close(self) -> None:
         self._engine.dispose()
 
-    @contextmanager
-    def _tenant_tx(self, tenant: str) -> Iterator[Connection]:
-        check_tenant_id(tenant)
-        with self._engine.begin() as connection:
-            if self._postgres:
-                bind_tenant(connection, tenant)
-            yield connection
+    @property
+    def claims(self) -> UploadClaims:
+        """Upload leases in the same database, shared by every API replica using it."""
+        return UploadClaims(self._engine, clock=self._clock)
+
+    def _tenant_tx(self, tenant: str) -> AbstractContextManager[Connection]:
+        return tenant_transaction(self._engine, tenant)
 
     # -- transcripts --------------------------------------------------------------------
 
