@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import threading
 import time
 import tracemalloc
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from callvault.format import CHUNK_SIZE
+from callvault.transport import TlsProfile, client_context
 
 MIB = 1024 * 1024
 SUBJECT = "+15551234567"
@@ -253,3 +255,34 @@ def test_upload_and_download_run_in_constant_memory(api) -> None:
     assert received == size
     assert put_peak < 8 * MIB, put_peak
     assert get_peak < 8 * MIB, get_peak
+
+
+def test_an_interrupted_upload_leaves_nothing_visible(api, audio: bytes) -> None:
+    """The client vanishes half-way through its body: no recording appears, no partial or
+    temporary file stays behind, and the id is free for a retry at once (lease released)."""
+    recording = _id()
+    path = f"/v1/tenants/acme/recordings/{recording}"
+    objects = api.vault.home / "objects"
+    before = {p for p in objects.rglob("*") if p.is_file()}
+    ctx = client_context(TlsProfile.MODERN, ca=api.tls.ca)
+    with socket.create_connection(("127.0.0.1", api.port)) as raw, ctx.wrap_socket(
+        raw, server_hostname="localhost"
+    ) as tls:
+        head = (
+            f"PUT {path} HTTP/1.1\r\nHost: localhost\r\n"
+            f"Authorization: Bearer {api.token('service', 'acme')}\r\n"
+            f"Content-Type: application/octet-stream\r\nContent-Length: {len(audio)}\r\n\r\n"
+        )
+        tls.sendall(head.encode() + audio[: len(audio) // 2])
+    with api.client(api.token("service", "acme")) as client:
+        deadline = time.monotonic() + 20
+        while True:  # the server notices the disconnect asynchronously
+            retry = client.put(path, content=audio[:1000])
+            if retry.status_code != 409 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert retry.status_code == 201, retry.text  # nothing committed; lease released
+        assert client.get(path).content == audio[:1000]
+    after = {p for p in objects.rglob("*") if p.is_file()}
+    new = sorted(p.name for p in after - before)
+    assert new == [recording, f"{recording}:meta"]  # no temporary or partial file left

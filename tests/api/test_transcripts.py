@@ -199,6 +199,11 @@ def test_other_tenants_and_platform_roles_are_refused(api) -> None:
         {"text": None},
         {"caller": "555-123-4567"},
         {"caller": "+1 555 123 4567"},
+        {"caller": "anonymous"},
+        {"caller": "sip:alice@Example.COM"},  # one spelling: hosts in lower case
+        {"caller": "sip:alice@example.com;transport=tls"},
+        {"caller": "tel:+15551234567"},
+        {"caller": "anon:"},
         {"card_last4": "4111111111111111"},
         {"member_number": "x" * 65},
         {"call_id": "bad id with spaces"},
@@ -215,6 +220,25 @@ def test_bad_body_is_400_and_stores_nothing(api, change: dict) -> None:
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_request"
     assert api.records_bytes().count(b"call-") == before
+
+
+@pytest.mark.parametrize(
+    "caller", ["sip:alice.smith@voip.example.com", "sips:+15551234567@carrier.example", "anon:"]
+)
+def test_sip_and_anonymous_callers_are_subjects_too(api, caller: str) -> None:
+    """Callers without an E.164 number: a SIP address of record, or a per-call pseudonym
+    for a withheld number, each searchable and erasable on its own."""
+    if caller == "anon:":
+        caller += secrets.token_hex(6)
+    first, second = _post(api, "acme", _body(caller)), _post(api, "acme", _body(caller))
+    other = _post(api, "acme", _body(f"anon:{secrets.token_hex(6)}"))
+    with api.client(api.token("tenant-admin", "acme")) as client:
+        found = client.get(URL.format("acme"), params={"caller": caller}).json()
+        assert sorted(t["id"] for t in found["transcripts"]) == sorted([first, second])
+        api.vault.destroy_subject("acme", caller)
+        assert client.get(f"{URL.format('acme')}/{first}").status_code == 410
+        assert client.get(f"{URL.format('acme')}/{other}").status_code == 200
+    assert caller.encode() not in api.records_bytes()
 
 
 def test_bad_queries(api) -> None:

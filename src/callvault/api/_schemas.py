@@ -12,9 +12,24 @@ from callvault._ids import DataClass
 from callvault.keys.providers import KeyDescription
 from callvault.tenants import Tenant
 
-__all__ = ["AnalyticsCreate", "AnalyticsOut", "Created", "ErrorDetail", "ErrorResponse",
-           "KeyList", "KeyOut", "KeyRotate", "RecordingOut", "Segment", "TenantCreate",
-           "TenantList", "TenantOut", "TranscriptCreate", "TranscriptList", "TranscriptOut"]
+__all__ = [
+    "CALLER_DESCRIPTION",
+    "CALLER_PATTERN",
+    "AnalyticsCreate",
+    "AnalyticsOut",
+    "Created",
+    "ErrorDetail",
+    "ErrorResponse",
+    "KeyList",
+    "KeyOut",
+    "KeyRotate",
+    "RecordingOut",
+    "Segment",
+    "TenantCreate",
+    "TenantList",
+    "TenantOut",
+    "TranscriptCreate",
+]
 
 
 class _Request(BaseModel):
@@ -66,10 +81,27 @@ class ErrorResponse(BaseModel):
 
 # -- transcripts and analytics ------------------------------------------------------------
 # One caller must have one spelling, or its blind index would differ and a search (or an
-# erasure) would silently miss records: hence E.164 only, no spaces or dashes.
+# erasure) would silently miss records. So each kind of caller identity has one canonical
+# form and anything else is refused rather than normalised behind the client's back:
+# - a telephone number in E.164 (+15551234567: no spaces, dashes or national prefixes);
+# - a SIP or SIPS address of record, user@host with the host in lower case (SIP hosts are
+#   case-insensitive, users are not), no parameters or port;
+# - anon:<token> for a withheld or anonymous caller: the client picks a pseudonym per call
+#   (e.g. anon:<call id>), so each such call has its own subject key and can be erased on
+#   its own, instead of every anonymous call sharing one "anonymous" subject.
+CALLER_PATTERN = (
+    r"^(\+[1-9][0-9]{1,14}"
+    r"|sips?:[A-Za-z0-9._~+-]{1,64}@[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?"
+    r"|anon:[A-Za-z0-9._-]{1,64})$"
+)
+CALLER_DESCRIPTION = (
+    "The caller (the data subject), never stored in clear: an E.164 number (+15551234567), "
+    "a SIP address of record with a lower-case host (sip:alice@example.com), or "
+    "anon:<pseudonym> for a withheld number"
+)
 Caller = Annotated[str, Field(
-    description="The caller's number in E.164 form (the data subject); never stored in clear",
-    pattern=r"^\+[1-9][0-9]{1,14}$", examples=["+15551234567"])]
+    description=CALLER_DESCRIPTION, pattern=CALLER_PATTERN,
+    examples=["+15551234567", "sip:alice@example.com", "anon:call-2026-0001"])]
 CallId = Annotated[str, Field(
     description="The call this belongs to: 1-128 characters of A-Z a-z 0-9 . _ : -",
     pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$", examples=["call-2026-0001"])]
@@ -108,22 +140,6 @@ class TranscriptCreate(_Request):
         default=None, pattern=r"^[0-9]{4}$",
         description="Last four digits of a payment card (never a full card number); "
         "sealed on its own")
-
-
-class TranscriptOut(BaseModel):
-    id: str = Field(description="Transcript id (assigned by the server)")
-    call_id: str
-    caller: str
-    text: str
-    segments: list[Segment]
-    member_number: str | None = None
-    insurance_number: str | None = None
-    card_last4: str | None = None
-    created_at: str = Field(description="When it was stored, ISO 8601 UTC")
-
-
-class TranscriptList(BaseModel):
-    transcripts: list[TranscriptOut] = Field(description="Oldest first")
 
 
 class Created(BaseModel):

@@ -16,7 +16,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request
 
 from callvault.api._auth import require, services
-from callvault.api._schemas import Created, TranscriptCreate
+from callvault.api._schemas import CALLER_DESCRIPTION, CALLER_PATTERN, Created, TranscriptCreate
 from callvault.api._transcripts import Transcripts, TranscriptView, TranscriptViewList
 from callvault.api.routes._common import errors, records_of
 from callvault.auth import Action, Principal, permits
@@ -28,9 +28,9 @@ IdPath = Annotated[str, Path(description="Transcript id, as returned by POST")]
 CallerQuery = Annotated[
     str,
     Query(
-        pattern=r"^\+[1-9][0-9]{1,14}$",
-        description="Caller number (E.164): matched through its blind index, never stored "
-        "or compared in clear",
+        pattern=CALLER_PATTERN,
+        description=f"{CALLER_DESCRIPTION}; matched through its blind index, never "
+        "compared in clear",
         examples=["+15551234567"],
     ),
 ]
