@@ -23,6 +23,7 @@ from callvault.errors import (
     KeyNotFound,
     KeyUnavailable,
     OpenError,
+    ProviderUnreachable,
     TenantExists,
 )
 from callvault.format import ObjectContext, RangeReader
@@ -41,6 +42,7 @@ __all__ = [
     "KeyUnavailable",
     "ObjectContext",
     "OpenError",
+    "ProviderUnreachable",
     "RangeReader",
     "TenantExists",
     "Vault",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import timedelta
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -20,12 +21,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from callvault._ids import Environment
 from callvault.errors import ConfigError
+from callvault.keys._cadence import Cadence
 from callvault.storage.objects import S3Settings
 
 __all__ = [
     "CONFIG_FILE",
     "ApiSettings",
     "CacheSettings",
+    "RotationSettings",
     "Settings",
     "StorageSettings",
     "default_home",
@@ -54,6 +57,30 @@ class ApiSettings(BaseModel):
     max_json_bytes: int = Field(
         1024**2, ge=1024, le=64 * 1024**2, description="largest JSON request body (transcripts…)"
     )
+
+
+class RotationSettings(BaseModel):
+    """The rotation cadence (defaults: the seed's table) and whether ``serve`` applies it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    master_key_days: int = Field(365, ge=1, le=3650, description="tenant master keys")
+    backup_key_days: int = Field(365, ge=1, le=3650, description="backup data-class keys")
+    signing_key_days: int = Field(90, ge=8, le=365, description="JWT signing key")
+    tls_certificate_days: int = Field(90, ge=1, le=398, description="serve's certificate")
+    warn_days: int = Field(30, ge=0, le=365, description="'due soon' this long before")
+    auto: bool = Field(
+        False, description="serve rotates overdue master and signing keys on a timer"
+    )
+    check_minutes: int = Field(60, ge=1, le=1440, description="how often serve checks")
+
+    def cadence(self) -> Cadence:
+        return Cadence(
+            master_key=timedelta(days=self.master_key_days),
+            backup_key=timedelta(days=self.backup_key_days),
+            signing_key=timedelta(days=self.signing_key_days),
+            tls_certificate=timedelta(days=self.tls_certificate_days),
+            warn_before=timedelta(days=self.warn_days),
+        )
 
 
 class StorageSettings(BaseModel):
@@ -107,6 +134,9 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=lambda: ApiSettings())  # type: ignore[call-arg]
     storage: StorageSettings = Field(
         default_factory=lambda: StorageSettings()  # type: ignore[call-arg]
+    )
+    rotation: RotationSettings = Field(
+        default_factory=lambda: RotationSettings()  # type: ignore[call-arg]
     )
 
     @classmethod

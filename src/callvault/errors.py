@@ -10,7 +10,9 @@ Callers branch on *kind*, never on message text, so the tree is the contract::
     ├── KeyDestroyed         the key that protects the object was destroyed (erasure). Not an
     │                        oracle: it says nothing about the ciphertext, only about the key.
     ├── KeyUnavailable       the KMS cannot be reached or refused the call right now; the data
-    │                        may open later. Fail closed: never a plaintext fallback.
+    │   │                    may open later. Fail closed: never a plaintext fallback.
+    │   └── ProviderUnreachable  the KMS did not answer (connection, timeout, throttling,
+    │                        5xx, circuit open): worth retrying; a disabled key is not.
     ├── EnvironmentMismatch  a key or keyring of one environment used in another (dev/staging/prod).
     ├── KeyNotFound          an administrative lookup of a key or tenant that does not exist.
     ├── KeyExists            creating a master key whose id is taken.
@@ -34,6 +36,7 @@ __all__ = [
     "KeyNotFound",
     "KeyUnavailable",
     "OpenError",
+    "ProviderUnreachable",
     "TenantExists",
 ]
 
@@ -57,6 +60,10 @@ class KeyDestroyed(CallvaultError):
 
 class KeyUnavailable(CallvaultError):
     """The key service cannot serve the key right now (down, throttled, disabled)."""
+
+
+class ProviderUnreachable(KeyUnavailable):
+    """The KMS did not answer (or asked us to slow down); a retry may succeed."""
 
 
 class EnvironmentMismatch(CallvaultError):

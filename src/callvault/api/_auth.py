@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from callvault.api._dashboard import PATHS as DASHBOARD_PATHS
 from callvault.api._services import ApiServices
 from callvault.auth import Action, AuthenticationError, Principal, Scope, authorize, default_table
+from callvault.keys import set_actor
 
 __all__ = ["ACTION_ATTRIBUTE", "PUBLIC_PATHS", "authenticated", "require", "services"]
 
@@ -54,17 +55,25 @@ def authenticated(
     return found.tokens.verify(presented)
 
 
+def actor_of(principal: Principal) -> str:
+    """How key events and logs name a caller: role, tenant, credential id (never a secret)."""
+    return f"{principal.role}/{principal.tenant or 'platform'}/{principal.token_id}"
+
+
 def require(action: Action) -> Any:
     """A dependency: the authenticated principal, authorized for ``action``."""
     tenant_scoped = default_table().actions[action].scope is Scope.TENANT
 
-    def dependency(
+    async def dependency(
         request: Request, principal: Annotated[Principal, Depends(authenticated)]
     ) -> Principal:
         tenant = request.path_params.get("tenant") if tenant_scoped else None
         if tenant_scoped and tenant is None:
             raise RuntimeError(f"{action} is tenant-scoped but the route has no {{tenant}}")
         authorize(principal, action, tenant)
+        # Async on purpose: set in the request's own task, the actor reaches the route (and
+        # its thread-pool calls) through the copied context, so key events name who it was.
+        set_actor(actor_of(principal))
         return principal
 
     setattr(dependency, ACTION_ATTRIBUTE, action)

@@ -1,4 +1,5 @@
-"""``callvault keys list|rotate``: master keys, their versions and states. Never key bytes."""
+"""``callvault keys list|rotate|status|rotate-due``: master keys, their versions, states and
+rotation schedule. Never key bytes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callvault import DataClass
+from callvault.cli import _rotation
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
 from callvault.keys.providers import KeyDescription
 
@@ -73,3 +75,7 @@ def rotate(
         emit_json(_as_dict(key))
     else:
         typer.echo(f"rotated {key.key_id}: primary version is now v{key.primary_version}")
+
+
+app.command("status")(_rotation.status)
+app.command("rotate-due")(_rotation.rotate_due_command)

@@ -122,7 +122,12 @@ def _serve(host: str, port: int, home: Path | None) -> None:
         f"https://{shown}:{port}/v1/tenants\n"
     )
     sys.stderr.flush()
-    uvicorn.Server(config).run()
+    timer = _rotation_timer(vault, services)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if timer is not None:
+            timer.stop()
 
 
 def _open_or_create(home: Path) -> Vault:
@@ -154,3 +159,25 @@ def _describe(vault: Vault) -> str:
     else:
         objects = f"local {vault.home / OBJECTS_DIR}"
     return f"records in {records}; objects in {objects}"
+
+
+def _rotation_timer(vault: Vault, services: Any) -> Any:
+    """With ``[rotation] auto = true``: rotate overdue master keys and the JWT signing key
+    every ``check_minutes`` while serving."""
+    settings = vault.settings.rotation
+    if not settings.auto:
+        return None
+    from datetime import timedelta
+
+    from callvault.keys._rotation_timer import RotationTimer
+
+    timer = RotationTimer(
+        vault.provider,
+        settings.cadence(),
+        timedelta(minutes=settings.check_minutes),
+        on_rotated=lambda key: vault.cache.evict(key.key_id),
+        extra=[services.keyring.rotate_if_due],
+    )
+    timer.start()
+    sys.stderr.write(f"  automatic key rotation: every {settings.check_minutes} min\n")
+    return timer

@@ -2,6 +2,14 @@
 bounded cache for unwrapped keys, and the KMS providers behind one interface."""
 
 from callvault.keys._cache import CachePolicy, KeyCache
+from callvault.keys._events import (
+    KeyEvent,
+    KeyEventSink,
+    LoggingKeyEvents,
+    MemoryKeyEvents,
+    acting_as,
+    set_actor,
+)
 from callvault.keys._hierarchy import KekResolver, KeyHierarchy
 from callvault.keys._managed import ManagedKeyStore
 from callvault.keys._material import KeyMaterial
@@ -10,7 +18,13 @@ __all__ = [
     "CachePolicy",
     "KekResolver",
     "KeyCache",
+    "KeyEvent",
+    "KeyEventSink",
     "KeyHierarchy",
     "KeyMaterial",
+    "LoggingKeyEvents",
     "ManagedKeyStore",
+    "MemoryKeyEvents",
+    "acting_as",
+    "set_actor",
 ]

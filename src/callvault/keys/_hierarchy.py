@@ -23,6 +23,7 @@ from callvault.errors import EnvironmentMismatch, OpenError
 from callvault.format import Header, KeyReference, ObjectContext, wrap_aad
 from callvault.format._encoding import encode_fields
 from callvault.keys._cache import KeyCache
+from callvault.keys._events import for_object
 from callvault.keys._managed import ManagedKeyRecord, ManagedKeyStore
 from callvault.keys._material import KeyMaterial
 from callvault.keys.providers._base import KmsProvider, WrappedKey
@@ -64,6 +65,10 @@ class KeyHierarchy:
 
     def new_data_key(self, context: ObjectContext) -> tuple[KeyMaterial, Header]:
         """A fresh random DEK for one object, and the header carrying it wrapped."""
+        with for_object(context.object_id):  # key-access events name the object
+            return self._new_data_key(context)
+
+    def _new_data_key(self, context: ObjectContext) -> tuple[KeyMaterial, Header]:
         self._check_environment(context)
         kek_id = self._kek_for(context.tenant, context.data_class)
         if context.subject is None:
@@ -86,6 +91,10 @@ class KeyHierarchy:
     def data_key(self, header: Header, context: ObjectContext) -> KeyMaterial:
         """Recover an object's DEK from its header; raises OpenError, KeyDestroyed,
         KeyUnavailable or EnvironmentMismatch."""
+        with for_object(context.object_id):
+            return self._data_key(header, context)
+
+    def _data_key(self, header: Header, context: ObjectContext) -> KeyMaterial:
         self._check_environment(context)
         if header.key_ref.provider != self._provider.scheme:
             raise OpenError

@@ -1,0 +1,135 @@
+"""Key-access events: one structured record per KMS operation, for the audit trail.
+
+Every generate / wrap / unwrap / rotate / disable / delete on any provider becomes one
+``KeyEvent`` (who, which key and version, which tenant and object, outcome, latency) handed
+to a ``KeyEventSink``. The sink is an interface so the tamper-evident audit log (issue 5)
+can take these events; until then the default sink writes them as structured log lines and
+tests use ``MemoryKeyEvents``.
+
+*Who* and *which object* are not provider arguments, so they travel in a context variable:
+the API sets the actor when it authenticates a request (``acting_as``), the key hierarchy
+sets the object around its provider calls (``for_object``). An event never carries key
+bytes, wrapped blobs or associated data: only names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+__all__ = [
+    "KeyEvent",
+    "KeyEventSink",
+    "KeyUse",
+    "LoggingKeyEvents",
+    "MemoryKeyEvents",
+    "acting_as",
+    "current_use",
+    "for_object",
+    "set_actor",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyUse:
+    """Who is using keys, and for which object, in the current context."""
+
+    actor: str = "system"
+    object_id: str | None = None
+
+
+_USE: ContextVar[KeyUse] = ContextVar("callvault_key_use", default=KeyUse())  # noqa: B039
+
+
+def current_use() -> KeyUse:
+    return _USE.get()
+
+
+@contextlib.contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Attribute key operations in this block to ``actor`` (e.g. ``service:acme``)."""
+    token = _USE.set(replace(_USE.get(), actor=actor))
+    try:
+        yield
+    finally:
+        _USE.reset(token)
+
+
+def set_actor(actor: str) -> None:
+    """Name the actor for the rest of the current context (one request's task)."""
+    _USE.set(replace(_USE.get(), actor=actor))
+
+
+@contextlib.contextmanager
+def for_object(object_id: str) -> Iterator[None]:
+    token = _USE.set(replace(_USE.get(), object_id=object_id))
+    try:
+        yield
+    finally:
+        _USE.reset(token)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEvent:
+    time: datetime
+    actor: str
+    operation: str
+    """generate, wrap, unwrap, create, rotate, disable, enable, set-min-version,
+    schedule-deletion, cancel-deletion, destroy."""
+    provider: str
+    key_id: str
+    key_version: int | None
+    tenant: str | None
+    object_id: str | None
+    outcome: str
+    """``ok``, or the error kind (``KeyUnavailable``, ``OpenError``…): never its message."""
+    latency_ms: float
+
+    def as_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["time"] = self.time.isoformat()
+        data["latency_ms"] = round(self.latency_ms, 3)
+        return data
+
+
+class KeyEventSink(Protocol):
+    def emit(self, event: KeyEvent) -> None: ...
+
+
+class MemoryKeyEvents:
+    """Keeps events in memory (tests, and the audit issue's bridge)."""
+
+    def __init__(self) -> None:
+        self._events: list[KeyEvent] = []
+        self._lock = threading.Lock()
+
+    def emit(self, event: KeyEvent) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    @property
+    def events(self) -> list[KeyEvent]:
+        with self._lock:
+            return list(self._events)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+
+class LoggingKeyEvents:
+    """One JSON line per event on the ``callvault.keys.events`` logger (INFO)."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self._log = logger or logging.getLogger("callvault.keys.events")
+
+    def emit(self, event: KeyEvent) -> None:
+        if self._log.isEnabledFor(logging.INFO):
+            self._log.info("%s", json.dumps(event.as_json(), sort_keys=True))
