@@ -37,11 +37,17 @@ class Environment(StrEnum):
     PROD = "prod"
 
 
+RESERVED_TENANT_IDS = frozenset({"platform"})
+"""Never a tenant: ``<env>/platform/<purpose>`` names the platform's own master keys."""
+
+
 def check_tenant_id(tenant: str) -> str:
     if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
         raise InvalidRequest(
             "tenant id must be 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit"
         )
+    if tenant in RESERVED_TENANT_IDS:
+        raise InvalidRequest(f"tenant id {tenant!r} is reserved")
     return tenant
 
 

@@ -108,7 +108,8 @@ class Vault:
         classes = frozenset(DataClass(c) for c in dedicated_classes)
         if any(t.id == tenant for t in self.tenants.list()):
             raise TenantExists(f"tenant {tenant} already exists")
-        scopes = [("default", "*"), *sorted((c.value, c.value) for c in classes)]
+        # "all" (not "*": AWS tag values allow no "*"): this key protects every other class.
+        scopes = [("default", "all"), *sorted((c.value, c.value) for c in classes)]
         for scope, label in scopes:
             key_id = self.keys.master_key_id(tenant, scope)
             try:

@@ -5,12 +5,14 @@ for good; a stalled upload that lost its lease writes no commit marker."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from callvault import DataClass, Vault
 from callvault.api import ApiServices
@@ -24,6 +26,8 @@ from callvault.storage.records import (
     embedded_url,
     run_migrations,
 )
+from callvault.storage.records._guards import tenant_transaction
+from callvault.storage.records._schema import upload_claims
 
 AUDIO = bytes(range(256)) * 4096  # 1 MiB
 
@@ -72,6 +76,7 @@ def test_an_id_in_flight_on_one_replica_is_refused_by_another(
     uploader.start()
     try:
         assert body.started.wait(timeout=30)
+        _wait_for_lease(shared_vault, "acme", "contended")  # the server took the id
         with two.client(token) as client:
             refused = client.put(path, content=b"other bytes")
             assert refused.status_code == 409, refused.text
@@ -84,6 +89,26 @@ def test_an_id_in_flight_on_one_replica_is_refused_by_another(
     with two.client(token) as client:
         assert client.put(path, content=b"other bytes").status_code == 409  # write-once
         assert client.get(path).content == AUDIO
+
+
+def _wait_for_lease(vault: Vault, tenant: str, object_id: str) -> None:
+    url = vault.settings.storage.records_url or embedded_url(vault.home)
+    engine = create_records_engine(url)
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            with tenant_transaction(engine, tenant) as connection:
+                found = connection.execute(
+                    select(upload_claims.c.holder).where(
+                        upload_claims.c.tenant == tenant, upload_claims.c.object_id == object_id
+                    )
+                ).first()
+            if found is not None:
+                return
+            assert time.monotonic() < deadline, "the first upload never took its lease"
+            time.sleep(0.02)
+    finally:
+        engine.dispose()
 
 
 class Clock:

@@ -69,7 +69,7 @@ def test_store_file_holds_no_secret_and_no_pepper(api_keys: ApiKeyStore, vault: 
     for form in (pepper, pepper.hex().encode(), base64.b64encode(pepper)):
         assert form not in content
     assert json.loads(content)["pepper"]["version"] == 1  # wrapped form only
-    assert vault.provider.describe_key("dev/platform:api-keys")
+    assert vault.provider.describe_key("dev/platform/api-keys")
 
 
 def test_list_is_metadata_only_and_per_tenant(api_keys: ApiKeyStore):

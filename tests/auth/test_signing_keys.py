@@ -166,8 +166,8 @@ def test_key_file_holds_no_private_key_in_any_encoding(ring, clock, vault: Vault
         for form in _private_forms(key):
             assert form not in content
     assert b'"d"' not in content  # no private JWK member either
-    assert json.loads(content)["kek_id"] == "dev/platform:jwt-signing"
-    assert vault.provider.describe_key("dev/platform:jwt-signing").labels == {
+    assert json.loads(content)["kek_id"] == "dev/platform/jwt-signing"
+    assert vault.provider.describe_key("dev/platform/jwt-signing").labels == {
         "platform": "jwt-signing",
         "class": "platform",
     }

@@ -8,7 +8,7 @@ and for each live secret
 Why a keyed HMAC and not scrypt/argon2: a password hash slows guessing of *low-entropy*
 secrets; a 256-bit random secret cannot be guessed at any speed, so a slow hash would only
 add latency to every request. The pepper (a 256-bit key wrapped by the KMS under
-``<env>/platform:api-keys``, never on disk in clear) means a stolen store file is not even
+``<env>/platform/api-keys``, never on disk in clear) means a stolen store file is not even
 enough to test a candidate key offline; binding tenant and role into the MAC means editing
 the file to move a key to another tenant or a stronger role makes it stop verifying.
 

@@ -1,9 +1,10 @@
 """Platform secrets (JWT signing keys, the API-key pepper) wrapped by the KMS.
 
 Such secrets are not tenant data, so they live under their own *platform* master key per
-purpose, ``<env>/platform:<purpose>``. Tenant ids cannot contain ``:``, so this id can never
-collide with a tenant's key, and the ``<env>/`` prefix keeps the environment scoping every
-provider enforces. The secret is stored only in wrapped form; the associated data binds the
+purpose, ``<env>/platform/<purpose>``. ``platform`` is a reserved tenant id
+(``_ids.RESERVED_TENANT_IDS``), so this id can never collide with a tenant's key; it has the
+same three-part shape as every key id, which every provider can name (AWS aliases, Transit
+key names), and the ``<env>/`` prefix keeps the environment scoping every provider enforces. The secret is stored only in wrapped form; the associated data binds the
 purpose and the caller's fields (the ``kid``), so a wrapped blob copied to another entry or
 purpose does not unwrap.
 """
@@ -30,7 +31,7 @@ class PlatformKey:
     def __init__(self, provider: KmsProvider, purpose: str) -> None:
         self._provider = provider
         self._purpose = purpose
-        self.key_id = f"{provider.environment.value}/platform:{purpose}"
+        self.key_id = f"{provider.environment.value}/platform/{purpose}"
         self._ready = False
 
     def generate(self, fields: Sequence[bytes], label: str) -> tuple[KeyMaterial, WrappedKey]:

@@ -87,7 +87,7 @@ class ScheduledKey:
 
 def kind_of(key_id: str) -> KeyKind:
     parts = key_id.split("/")
-    if len(parts) == 2 and parts[1].startswith("platform:"):
+    if len(parts) == 3 and parts[1] == "platform":
         return KeyKind.PLATFORM
     if len(parts) == 3 and parts[2] == "backup":
         return KeyKind.BACKUP
