@@ -4,9 +4,10 @@ Such secrets are not tenant data, so they live under their own *platform* master
 purpose, ``<env>/platform/<purpose>``. ``platform`` is a reserved tenant id
 (``_ids.RESERVED_TENANT_IDS``), so this id can never collide with a tenant's key; it has the
 same three-part shape as every key id, which every provider can name (AWS aliases, Transit
-key names), and the ``<env>/`` prefix keeps the environment scoping every provider enforces. The secret is stored only in wrapped form; the associated data binds the
-purpose and the caller's fields (the ``kid``), so a wrapped blob copied to another entry or
-purpose does not unwrap.
+key names), and the ``<env>/`` prefix keeps the environment scoping every provider
+enforces. The secret is stored only in wrapped form; the associated data binds the purpose
+and the caller's fields (the ``kid``), so a wrapped blob copied to another entry or purpose
+does not unwrap.
 """
 
 from __future__ import annotations
