@@ -64,8 +64,10 @@ __all__ = [
     "TranscriptView",
     "TranscriptViewList",
     "Transcripts",
+    "join_subject_frame",
     "open_for_subject",
     "seal_for_subject",
+    "split_subject_frame",
 ]
 
 SENSITIVE_FIELDS: Final = ("caller", "member_number", "insurance_number", "card_last4")
@@ -85,7 +87,24 @@ def seal_for_subject(
     meta = json.dumps({"v": 1, "subject": subject}).encode()
     sealed_meta = vault.seal(vault.context(tenant, data_class, record_id + ":meta"), meta)
     sealed = vault.seal(vault.context(tenant, data_class, record_id, subject), plaintext)
-    return _MAGIC + _LENGTH.pack(len(sealed_meta)) + sealed_meta + sealed
+    return join_subject_frame(sealed_meta, sealed)
+
+
+def join_subject_frame(subject_part: bytes, document: bytes) -> bytes:
+    """``cvr1 || u32(len(subject part)) || subject part || document``: one column value."""
+    return _MAGIC + _LENGTH.pack(len(subject_part)) + subject_part + document
+
+
+def split_subject_frame(blob: bytes) -> tuple[bytes, bytes]:
+    """``(subject part, document)`` of a ``join_subject_frame`` value; ``OpenError`` if the
+    frame is malformed. (The rewrap job replaces each part's header through these.)"""
+    head = len(_MAGIC) + _LENGTH.size
+    if len(blob) < head or not blob.startswith(_MAGIC):
+        raise OpenError
+    (size,) = _LENGTH.unpack_from(blob, len(_MAGIC))
+    if size > len(blob) - head:
+        raise OpenError
+    return blob[head : head + size], blob[head + size :]
 
 
 def open_for_subject(
@@ -98,15 +117,10 @@ def open_for_subject(
 ) -> tuple[str | None, bytes]:
     """``(subject, plaintext)`` of a ``seal_for_subject`` value; ``OpenError`` if the frame,
     either seal, or the row's blind index does not match."""
-    head = len(_MAGIC) + _LENGTH.size
-    if len(blob) < head or not blob.startswith(_MAGIC):
-        raise OpenError
-    (size,) = _LENGTH.unpack_from(blob, len(_MAGIC))
-    if size > len(blob) - head:
-        raise OpenError
+    subject_part, document = split_subject_frame(blob)
     meta_context = vault.context(tenant, data_class, record_id + ":meta")
     try:
-        subject = json.loads(vault.open(meta_context, blob[head : head + size]))["subject"]
+        subject = json.loads(vault.open(meta_context, subject_part))["subject"]
     except (ValueError, KeyError, TypeError):
         raise OpenError from None
     if subject is not None and not isinstance(subject, str):
@@ -115,7 +129,7 @@ def open_for_subject(
     if expected != caller_index:
         raise OpenError
     context = vault.context(tenant, data_class, record_id, subject)
-    return subject, vault.open(context, blob[head + size :])
+    return subject, vault.open(context, document)
 
 
 class TranscriptView(BaseModel):

@@ -1,5 +1,6 @@
-"""``callvault keys list|rotate|status|rotate-due``: master keys, their versions, states and
-rotation schedule. Never key bytes."""
+"""``callvault keys list|rotate|status|rotate-due|rewrap|retire``: master keys, their versions,
+states and rotation schedule; rewrap after a rotation and retirement of old versions
+(``_rewrap``). Never key bytes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callvault import DataClass
-from callvault.cli import _rotation
+from callvault.cli import _rewrap, _rotation
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
 from callvault.keys.providers import KeyDescription
 
@@ -79,3 +80,5 @@ def rotate(
 
 app.command("status")(_rotation.status)
 app.command("rotate-due")(_rotation.rotate_due_command)
+app.command("rewrap")(_rewrap.rewrap_command)
+app.command("retire")(_rewrap.retire_command)

@@ -13,6 +13,7 @@ from callvault.keys._events import (
 from callvault.keys._hierarchy import KekResolver, KeyHierarchy
 from callvault.keys._managed import ManagedKeyStore
 from callvault.keys._material import KeyMaterial
+from callvault.keys._rewrap import rewrap_key, rewrap_managed
 
 __all__ = [
     "CachePolicy",
@@ -26,5 +27,7 @@ __all__ = [
     "ManagedKeyStore",
     "MemoryKeyEvents",
     "acting_as",
+    "rewrap_key",
+    "rewrap_managed",
     "set_actor",
 ]

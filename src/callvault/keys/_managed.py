@@ -13,6 +13,7 @@ the file never holds a caller's number.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,43 @@ class ManagedKeyStore:
 
     def names_with_prefix(self, prefix: str) -> list[str]:
         return sorted(name for name in self._store.read()["keys"] if name.startswith(prefix))
+
+    def live_records(self, prefix: str = "") -> list[ManagedKeyRecord]:
+        """Every record under ``prefix`` that was not destroyed, sorted by name."""
+        keys = self._store.read()["keys"]
+        return [
+            _record(name, keys[name])
+            for name in sorted(keys)
+            if name.startswith(prefix) and "destroyed_at" not in keys[name]
+        ]
+
+    def replace_many(self, changes: Sequence[tuple[ManagedKeyRecord, WrappedKey]]) -> list[str]:
+        """Compare-and-swap, in one atomic write: each record whose stored wrap is still the
+        ``ManagedKeyRecord``'s gets the new ``WrappedKey``; return the names replaced.
+
+        A record changed or destroyed since it was read is left alone (a destroyed key must
+        never come back through a rewrap that raced the erasure)."""
+        replaced: list[str] = []
+        if not changes:
+            return replaced
+        with self._store.transaction() as doc:
+            for expected, new in changes:
+                entry = doc["keys"].get(expected.name)
+                if entry is None or "destroyed_at" in entry:
+                    continue
+                if entry["kek_id"] != expected.kek_id or _wrapped(entry) != expected.wrapped:
+                    continue
+                entry["version"] = new.version
+                entry["blob"] = base64.b64encode(new.blob).decode()
+                replaced.append(expected.name)
+        return replaced
+
+
+def _wrapped(entry: dict[str, Any]) -> WrappedKey | None:
+    try:
+        return WrappedKey(int(entry["version"]), base64.b64decode(entry["blob"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def _record(name: str, entry: dict[str, Any]) -> ManagedKeyRecord:

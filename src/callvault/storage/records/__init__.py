@@ -43,6 +43,7 @@ from callvault.storage.records._records import (
     Transcript,
     new_record_id,
 )
+from callvault.storage.records._rewrite import SealedTable
 from callvault.storage.records._schema import BLIND_INDEX_SIZE, TENANT_SETTING, metadata
 from callvault.storage.records._store import RecordStore
 from callvault.storage.records._url import check_database_url
@@ -61,6 +62,7 @@ __all__ = [
     "RecordExists",
     "RecordNotFound",
     "RecordStore",
+    "SealedTable",
     "Transcript",
     "UploadClaimLost",
     "UploadClaimed",

@@ -7,9 +7,10 @@ so the records schema can share a database with other alembic-managed schemas.
 
 On PostgreSQL the migrations run as the *owner* role; ``grant_to`` then gives the
 application role exactly what the store needs (SELECT, INSERT, DELETE on the tenant tables,
-SELECT on the revision table, UPDATE of one column: an upload lease's expiry) and nothing
-more: no other UPDATE, no DDL, and never ownership — an owner could switch row-level
-security off.
+SELECT on the revision table, UPDATE of three columns: an upload lease's expiry and the
+sealed value of a transcript or analytics row, which the rewrap job replaces after a key
+rotation) and nothing more: no other UPDATE, no DDL, and never ownership — an owner could
+switch row-level security off.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from callvault.errors import ConfigError
 from callvault.storage.records._schema import (
     TENANT_TABLES,
     VERSION_TABLE,
+    analytics,
     metadata,
+    transcripts,
     upload_claims,
 )
 
@@ -98,3 +101,12 @@ def _grant(connection: Connection, role: str) -> None:
     claims = quote(upload_claims.name)
     connection.execute(text(f"GRANT SELECT, INSERT, DELETE ON {claims} TO {quote(role)}"))
     connection.execute(text(f"GRANT UPDATE (expires_at) ON {claims} TO {quote(role)}"))
+    # The rewrap job replaces a row's sealed value (compare-and-swap, same row, same tenant):
+    # UPDATE of that one column per table, never of ids, tenants or clear columns.
+    for table, column in (
+        (transcripts, transcripts.c.sealed),
+        (analytics, analytics.c.sealed_fields),
+    ):
+        connection.execute(
+            text(f"GRANT UPDATE ({quote(column.name)}) ON {quote(table.name)} TO {quote(role)}")
+        )

@@ -12,7 +12,7 @@ session cache that could hand one tenant an object loaded for another.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +32,12 @@ from callvault.storage.records._records import (
     NewTranscript,
     Transcript,
     check_blind_index,
+)
+from callvault.storage.records._rewrite import (
+    SealedTable,
+    count_sealed,
+    iter_sealed,
+    replace_sealed,
 )
 from callvault.storage.records._schema import TENANT_TABLES, analytics, transcripts
 from callvault.storage.records._scoped import delete_where, insert_row, select_where
@@ -137,6 +143,30 @@ class RecordStore:
             return sum(
                 connection.execute(delete_where(table, tenant)).rowcount for table in TENANT_TABLES
             )
+
+    # -- sealed values in place: the rewrap job (``_rewrite``) ----------------------------
+
+    def count_sealed(self, tenant: str, table: SealedTable) -> int:
+        return count_sealed(self._engine, tenant, table)
+
+    def iter_sealed(
+        self, tenant: str, table: SealedTable, *, after: str = "", page: int = 500
+    ) -> Iterator[list[tuple[str, bytes]]]:
+        """Pages of ``(id, sealed value)`` of ``tenant``'s rows in id order, after ``after``."""
+        return iter_sealed(self._engine, tenant, table, after=after, page=page)
+
+    def replace_sealed(
+        self, tenant: str, table: SealedTable, record_id: str, old: bytes, new: bytes
+    ) -> bool:
+        """Replace one row's sealed value if it is still ``old`` (compare-and-swap)."""
+        return bool(replace_sealed(self._engine, tenant, table, [(record_id, old, new)]))
+
+    def replace_sealed_many(
+        self, tenant: str, table: SealedTable, changes: Sequence[tuple[str, bytes, bytes]]
+    ) -> list[str]:
+        """``replace_sealed`` for ``(id, old, new)`` triples in one transaction; returns the
+        ids replaced (a row deleted or changed meanwhile is not)."""
+        return replace_sealed(self._engine, tenant, table, changes)
 
     # -- shared -------------------------------------------------------------------------
 
