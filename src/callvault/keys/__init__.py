@@ -10,12 +10,13 @@ from callvault.keys._events import (
     acting_as,
     set_actor,
 )
-from callvault.keys._hierarchy import KekResolver, KeyHierarchy
+from callvault.keys._hierarchy import Kek, KekResolver, KeyHierarchy
 from callvault.keys._managed import ManagedKeyStore
 from callvault.keys._material import KeyMaterial
 
 __all__ = [
     "CachePolicy",
+    "Kek",
     "KekResolver",
     "KeyCache",
     "KeyEvent",
