@@ -7,11 +7,12 @@ provider, the tenant directory and the key hierarchy together; the work itself l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from callvault._customer_keys import CustomerKeys
 from callvault._ids import DataClass, Environment, check_tenant_id
 from callvault.config import CONFIG_FILE, Settings, load_settings
 from callvault.envelope import (
@@ -26,7 +27,7 @@ from callvault.envelope import (
 )
 from callvault.errors import ConfigError, KeyNotFound, TenantExists
 from callvault.format import ObjectContext, RangeReader
-from callvault.keys import CachePolicy, KeyCache, KeyHierarchy, ManagedKeyStore
+from callvault.keys import CachePolicy, Kek, KeyCache, KeyHierarchy, ManagedKeyStore
 from callvault.keys.providers import (
     KeyDescription,
     KmsProvider,
@@ -49,16 +50,29 @@ class InitResult:
 class Vault:
     """Everything a home directory holds, opened with its configuration."""
 
-    def __init__(self, home: Path, settings: Settings, provider: KmsProvider) -> None:
+    def __init__(
+        self,
+        home: Path,
+        settings: Settings,
+        provider: KmsProvider,
+        named_providers: Mapping[str, KmsProvider] | None = None,
+    ) -> None:
         self.home = home
         self.settings = settings
         self.provider = provider
+        self.named_providers = dict(named_providers or {})
+        """Providers of customer-managed keys, by their ``[kms_providers]`` name."""
         self.tenants = TenantDirectory(home / "tenants.json")
         policy = CachePolicy(**settings.cache.model_dump())
         self.cache = KeyCache(policy)
         self.keys = KeyHierarchy(
-            provider, ManagedKeyStore(home / "keys" / "managed.json"), self._kek_for, self.cache
+            provider,
+            ManagedKeyStore(home / "keys" / "managed.json"),
+            self.kek_for,
+            self.cache,
+            self.named_providers,
         )
+        self.customer_keys = CustomerKeys(self)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -87,8 +101,10 @@ class Vault:
         if not (home / CONFIG_FILE).exists():
             raise ConfigError(f"{home} is not a callvault home (run `callvault init`)")
         settings = load_settings(home)
-        provider = open_provider(settings.kms, ProviderSettings(home, settings.environment))
-        return cls(home, settings, provider)
+        scope = ProviderSettings(home, settings.environment)
+        provider = open_provider(settings.kms, scope)
+        named = {name: open_provider(uri, scope) for name, uri in settings.kms_providers.items()}
+        return cls(home, settings, provider, named)
 
     @property
     def environment(self) -> Environment:
@@ -127,17 +143,24 @@ class Vault:
         return keys
 
     def rotate_key(self, tenant: str, data_class: DataClass | None = None) -> KeyDescription:
-        """New master key version for all new wraps; old versions still decrypt."""
-        key_id = self._kek_for(tenant, data_class)
-        description = self.provider.rotate_key(key_id)
-        self.cache.evict(key_id)
+        """New master key version for all new wraps; old versions still decrypt. A class
+        with a customer-managed key rotates that key, on the customer's provider."""
+        kek = self.kek_for(tenant, data_class)
+        description = self.keys.provider_for(kek.provider).rotate_key(kek.key_id)
+        self.cache.evict(kek.key_id)
         return description
 
-    def _kek_for(self, tenant: str, data_class: DataClass | None) -> str:
+    def kek_for(self, tenant: str, data_class: DataClass | None) -> Kek:
+        """The master key of a tenant's class: its customer-managed key if one is
+        registered, else the class's dedicated key, else the tenant's default key."""
         record = self.tenants.get(tenant)
-        if data_class is not None and data_class in record.dedicated_classes:
-            return self.keys.master_key_id(tenant, data_class.value)
-        return self.keys.master_key_id(tenant)
+        if data_class is not None:
+            customer = record.customer_keys.get(data_class)
+            if customer is not None:
+                return Kek(customer.key_id, customer.provider)
+            if data_class in record.dedicated_classes:
+                return Kek(self.keys.master_key_id(tenant, data_class.value))
+        return Kek(self.keys.master_key_id(tenant))
 
     # -- sealing and opening ----------------------------------------------------------
 

@@ -10,6 +10,7 @@ typo cannot silently weaken a setting.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 CONFIG_FILE = "callvault.toml"
+_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")  # the header's provider field allows it
 
 
 class CacheSettings(BaseModel):
@@ -125,6 +127,11 @@ class Settings(BaseSettings):
         Environment.DEV, description="dev, staging or prod; keys never cross environments"
     )
     kms: str = Field("local://", description="KMS provider URI, e.g. local://")
+    kms_providers: dict[str, str] = Field(
+        default_factory=dict,
+        description="further KMS providers by name (for customer-managed keys), "
+        'e.g. acme-hsm = "pkcs11:///usr/lib/softhsm/libsofthsm2.so?token=acme"',
+    )
     cache: CacheSettings = Field(default_factory=lambda: CacheSettings())  # type: ignore[call-arg]
     tls_profile: Literal["modern", "legacy-interop"] = Field(
         "modern",
@@ -138,6 +145,17 @@ class Settings(BaseSettings):
     rotation: RotationSettings = Field(
         default_factory=lambda: RotationSettings()  # type: ignore[call-arg]
     )
+
+    @field_validator("kms_providers")
+    @classmethod
+    def _provider_names(cls, named: dict[str, str]) -> dict[str, str]:
+        for name in named:
+            if not _PROVIDER_NAME.fullmatch(name):
+                raise ValueError(
+                    f"provider name {name!r} must be 1-32 characters of a-z, 0-9 and '-', "
+                    "starting with a letter"
+                )
+        return named
 
     @classmethod
     def settings_customise_sources(

@@ -1,14 +1,15 @@
-"""The tenant directory: which tenants exist and which data classes have their own master key.
+"""The tenant directory: which tenants exist and which key protects each of their data classes.
 
 A tenant's data classes share its ``default`` master key unless the tenant asked for a
-dedicated one (``dedicated_classes``); the directory is what the key hierarchy consults to
-pick the master key for an object.
+dedicated one (``dedicated_classes``) or registered a customer-managed key for the class
+(``customer_keys``: a named KMS provider and a key id on it); the directory is what the key
+hierarchy consults to pick the master key for an object.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,16 @@ from callvault._ids import DataClass, check_tenant_id
 from callvault._json_store import JsonStore
 from callvault.errors import KeyNotFound, TenantExists
 
-__all__ = ["Tenant", "TenantDirectory"]
+__all__ = ["CustomerKey", "Tenant", "TenantDirectory"]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerKey:
+    """A key the customer controls: ``provider`` names an entry of ``[kms_providers]``."""
+
+    provider: str
+    key_id: str
+    registered_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +35,7 @@ class Tenant:
     id: str
     created_at: str
     dedicated_classes: frozenset[DataClass]
+    customer_keys: Mapping[DataClass, CustomerKey] = field(default_factory=dict)
 
 
 class TenantDirectory:
@@ -63,8 +74,34 @@ class TenantDirectory:
     def list(self) -> list[Tenant]:
         return [_tenant(t, e) for t, e in sorted(self._store.read()["tenants"].items())]
 
+    def set_customer_key(
+        self, tenant: str, data_class: DataClass, key: CustomerKey | None
+    ) -> Tenant:
+        """Register (or with ``None`` remove) the customer-managed key of one class."""
+        with self._store.transaction() as doc:
+            entry = doc["tenants"].get(check_tenant_id(tenant))
+            if entry is None:
+                raise KeyNotFound(f"no tenant {tenant}")
+            keys = dict(entry.get("customer_keys", {}))
+            if key is None:
+                keys.pop(data_class.value, None)
+            else:
+                keys[data_class.value] = {
+                    "provider": key.provider,
+                    "key_id": key.key_id,
+                    "registered_at": key.registered_at,
+                }
+            entry["customer_keys"] = keys
+        return _tenant(tenant, entry)
+
 
 def _tenant(tenant: str, entry: Mapping[str, Any]) -> Tenant:
     classes = entry.get("dedicated_classes", [])
     assert isinstance(classes, list)
-    return Tenant(tenant, str(entry["created_at"]), frozenset(DataClass(c) for c in classes))
+    customer = {
+        DataClass(name): CustomerKey(str(k["provider"]), str(k["key_id"]), str(k["registered_at"]))
+        for name, k in entry.get("customer_keys", {}).items()
+    }
+    return Tenant(
+        tenant, str(entry["created_at"]), frozenset(DataClass(c) for c in classes), customer
+    )

@@ -40,7 +40,7 @@ from callvault.envelope import open_bytes, open_iter, open_stream, range_reader,
 from callvault.errors import OpenError
 from callvault.format import Header, ObjectContext, RangeReader, header_length
 from callvault.format._cobblestone import BodyLayout, derive
-from callvault.keys import CachePolicy, KeyCache, KeyHierarchy, KeyMaterial, ManagedKeyStore
+from callvault.keys import CachePolicy, Kek, KeyCache, KeyHierarchy, KeyMaterial, ManagedKeyStore
 from callvault.keys._managed import ManagedKeyRecord
 from callvault.keys.providers import LocalKms, WrappedKey
 from callvault.keys.providers._keyring_file import KeyringFile
@@ -483,7 +483,8 @@ def real_hierarchy(tmp_path: Path, v: dict[str, Any]) -> KeyHierarchy:
             )
         )
     provider = LocalKms(path, root, environment)
-    return KeyHierarchy(provider, managed, lambda _t, _c: keys["key_id"], KeyCache(CachePolicy()))
+    kek = Kek(keys["key_id"])
+    return KeyHierarchy(provider, managed, lambda _t, _c: kek, KeyCache(CachePolicy()))
 
 
 @pytest.mark.parametrize("v", _params(VALID))
@@ -538,7 +539,8 @@ def test_builder_reproduces_real_sealer(tmp_path: Path, subject: str | None, siz
     provider.create_key(key_id, {"tenant": "acme"})
     provider.rotate_key(key_id)  # seal under version 2
     managed = ManagedKeyStore(tmp_path / "managed.json")
-    hierarchy = KeyHierarchy(provider, managed, lambda _t, _c: key_id, KeyCache(CachePolicy()))
+    kek = Kek(key_id)
+    hierarchy = KeyHierarchy(provider, managed, lambda _t, _c: kek, KeyCache(CachePolicy()))
     ctx = ObjectContext("acme", Environment.DEV, DataClass.RECORDING, "call-1", subject)
     plaintext = RECIPES["bytes(i % 251 for i in range(length))"](size)
     sealed = seal_bytes(hierarchy, ctx, plaintext)

@@ -10,13 +10,14 @@ from callvault.keys._events import (
     acting_as,
     set_actor,
 )
-from callvault.keys._hierarchy import KekResolver, KeyHierarchy
+from callvault.keys._hierarchy import Kek, KekResolver, KeyHierarchy
 from callvault.keys._managed import ManagedKeyStore
 from callvault.keys._material import KeyMaterial
 from callvault.keys._rewrap import rewrap_key, rewrap_managed
 
 __all__ = [
     "CachePolicy",
+    "Kek",
     "KekResolver",
     "KeyCache",
     "KeyEvent",

@@ -5,6 +5,12 @@
 wrapped by that subject's key (so erasing a caller destroys one small key), others by the
 tenant's master key for the data class directly. Unwrapped keys are cached (``KeyCache``)
 so repeated reads cost no KMS round trip.
+
+Master keys usually live on the one configured provider; a class with a customer-managed
+key (``Vault.set_customer_key``) has its master key on a *named* provider. Every header and
+every managed record says which provider holds its key (the header's provider field: the
+default provider's scheme, or the name from ``[kms_providers]``), so data written before and
+after a change of key keeps opening under the key that really wraps it.
 """
 
 from __future__ import annotations
@@ -12,14 +18,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from callvault._ids import DataClass, Environment, check_subject, check_tenant_id
-from callvault.errors import EnvironmentMismatch, OpenError
+from callvault.errors import ConfigError, EnvironmentMismatch, KeyDestroyed, OpenError
 from callvault.format import Header, KeyReference, ObjectContext, wrap_aad
 from callvault.format._encoding import encode_fields
 from callvault.keys._cache import KeyCache
@@ -28,10 +35,19 @@ from callvault.keys._managed import ManagedKeyRecord, ManagedKeyStore
 from callvault.keys._material import KeyMaterial
 from callvault.keys.providers._base import KmsProvider, WrappedKey
 
-__all__ = ["KekResolver", "KeyHierarchy"]
+__all__ = ["Kek", "KekResolver", "KeyHierarchy"]
 
-KekResolver = Callable[[str, DataClass], str]
-"""Maps (tenant, data class) to the master key id that protects that class."""
+
+@dataclass(frozen=True, slots=True)
+class Kek:
+    """A master key: the provider that holds it (``""``: the default provider) and its id."""
+
+    key_id: str
+    provider: str = ""
+
+
+KekResolver = Callable[[str, DataClass], Kek]
+"""Maps (tenant, data class) to the master key that protects that class."""
 
 _NONCE = 12
 _LOCAL_WRAP_SIZE = _NONCE + 32 + 16
@@ -44,11 +60,28 @@ class KeyHierarchy:
         managed: ManagedKeyStore,
         kek_for: KekResolver,
         cache: KeyCache,
+        named: Mapping[str, KmsProvider] | None = None,
     ) -> None:
         self._provider = provider
         self._managed = managed
         self._kek_for = kek_for
         self._cache = cache
+        self._named = dict(named or {})
+        if provider.scheme in self._named:
+            raise ConfigError(f"provider name {provider.scheme!r} is the default provider's")
+
+    def provider_for(self, name: str) -> KmsProvider:
+        """The provider a header or record names (``""`` or the default's scheme: default);
+        ``OpenError`` for an unknown name: a header is attacker-controlled input."""
+        if not name or name == self._provider.scheme:
+            return self._provider
+        found = self._named.get(name)
+        if found is None:
+            raise OpenError
+        return found
+
+    def _header_name(self, kek: Kek) -> str:
+        return kek.provider or self._provider.scheme
 
     @property
     def environment(self) -> Environment:
@@ -70,17 +103,21 @@ class KeyHierarchy:
 
     def _new_data_key(self, context: ObjectContext) -> tuple[KeyMaterial, Header]:
         self._check_environment(context)
-        kek_id = self._kek_for(context.tenant, context.data_class)
+        kek = self._kek_for(context.tenant, context.data_class)
         if context.subject is None:
-            ref = KeyReference(self._provider.scheme, kek_id, 1)
-            dek, wrapped = self._provider.generate_data_key(kek_id, wrap_aad(ref, b"", context))
+            name = self._header_name(kek)
+            provider = self.provider_for(kek.provider)
+            ref = KeyReference(name, kek.key_id, 1)
+            dek, wrapped = provider.generate_data_key(kek.key_id, wrap_aad(ref, b"", context))
             if wrapped.version != ref.version:  # the AAD above leaves the version out
-                ref = KeyReference(self._provider.scheme, kek_id, wrapped.version)
+                ref = KeyReference(name, kek.key_id, wrapped.version)
             return dek, Header(ref, b"", wrapped.blob)
         subject_key_id = self.subject_key_id(context.tenant, context.subject)
-        record = self._subject_record(context, kek_id, subject_key_id)
+        record = self._subject_record(context, kek, subject_key_id)
         subject_key = self._unwrap_managed(record)
-        ref = KeyReference(self._provider.scheme, kek_id, record.wrapped.version)
+        ref = KeyReference(
+            record.provider or self._provider.scheme, record.kek_id, record.wrapped.version
+        )
         dek = KeyMaterial.generate(f"data key of {context.object_id}")
         nonce = os.urandom(_NONCE)
         blob = nonce + AESGCM(subject_key.secret_bytes()).encrypt(
@@ -96,8 +133,7 @@ class KeyHierarchy:
 
     def _data_key(self, header: Header, context: ObjectContext) -> KeyMaterial:
         self._check_environment(context)
-        if header.key_ref.provider != self._provider.scheme:
-            raise OpenError
+        provider = self.provider_for(header.key_ref.provider)
         aad = header.wrap_aad(context)
         cache_key = ("dek", hashlib.sha256(aad + header.wrapped_dek).digest(),
                      header.key_ref.version)
@@ -105,12 +141,12 @@ class KeyHierarchy:
             return cached
         if not header.subject_key_id:
             wrapped = WrappedKey(header.key_ref.version, header.wrapped_dek)
-            dek = self._provider.unwrap(header.key_ref.key_id, wrapped, aad)
+            dek = provider.unwrap(header.key_ref.key_id, wrapped, aad)
             tags = frozenset({header.key_ref.key_id})
         else:
             name = _subject_name(context.tenant, context.data_class, header.subject_key_id)
             record = self._managed.get(name)
-            if record is None or record.kek_id != header.key_ref.key_id:
+            if record is None:  # the record may since have moved to another master key
                 raise OpenError
             subject_key = self._unwrap_managed(record)
             dek = _local_unwrap(subject_key, header.wrapped_dek, aad)
@@ -142,30 +178,59 @@ class KeyHierarchy:
         name = f"{check_tenant_id(tenant)}/index"
         record = self._managed.get(name)
         if record is None:
-            record = self._create_managed(name, self.master_key_id(tenant))
+            record = self._create_managed(name, Kek(self.master_key_id(tenant)))
         return self._unwrap_managed(record)
 
     def _subject_record(
-        self, context: ObjectContext, kek_id: str, subject_key_id: bytes
+        self, context: ObjectContext, kek: Kek, subject_key_id: bytes
     ) -> ManagedKeyRecord:
         name = _subject_name(context.tenant, context.data_class, subject_key_id)
         record = self._managed.get(name)
         if record is None:
-            record = self._create_managed(name, kek_id)
+            record = self._create_managed(name, kek)
         return record
 
-    def _create_managed(self, name: str, kek_id: str) -> ManagedKeyRecord:
-        _key, wrapped = self._provider.generate_data_key(kek_id, _managed_aad(name))
-        record = ManagedKeyRecord(name, kek_id, wrapped, datetime.now(UTC).isoformat())
+    def _create_managed(self, name: str, kek: Kek) -> ManagedKeyRecord:
+        provider = self.provider_for(kek.provider)
+        _key, wrapped = provider.generate_data_key(kek.key_id, _managed_aad(name))
+        record = ManagedKeyRecord(
+            name, kek.key_id, wrapped, datetime.now(UTC).isoformat(), kek.provider
+        )
         return self._managed.put_if_absent(record)
 
     def _unwrap_managed(self, record: ManagedKeyRecord) -> KeyMaterial:
         cache_key = ("managed", record.name, record.wrapped.version, record.wrapped.blob)
         if (cached := self._cache.get(cache_key)) is not None:
             return cached
-        key = self._provider.unwrap(record.kek_id, record.wrapped, _managed_aad(record.name))
+        provider = self.provider_for(record.provider)
+        key = provider.unwrap(record.kek_id, record.wrapped, _managed_aad(record.name))
         self._cache.put(cache_key, key, frozenset({record.kek_id, record.name}))
         return key
+
+    def move_class_keys(self, tenant: str, data_class: DataClass, to: Kek) -> int:
+        """Re-wrap every subject key of one tenant's class under ``to`` (a customer-managed
+        key, or back to the tenant's own); returns how many moved. Each record is swapped
+        only if unchanged meanwhile, so a concurrent writer's record is never overwritten;
+        the swap is re-checked by unwrapping before it is written."""
+        provider = self.provider_for(to.provider)
+        moved = 0
+        for name in self._managed.names_with_prefix(f"{tenant}/{data_class.value}/subject/"):
+            try:
+                record = self._managed.get(name)
+            except KeyDestroyed:
+                continue  # an erased subject stays erased
+            if record is None or (record.provider, record.kek_id) == (to.provider, to.key_id):
+                continue
+            key = self._unwrap_managed(record)
+            wrapped = provider.wrap(to.key_id, key, _managed_aad(name))
+            if provider.unwrap(to.key_id, wrapped, _managed_aad(name)).secret_bytes() != \
+                    key.secret_bytes():
+                raise OpenError
+            new = ManagedKeyRecord(name, to.key_id, wrapped, record.created_at, to.provider)
+            if self._managed.replace(record, new):
+                self._cache.evict(name)
+                moved += 1
+        return moved
 
     def _check_environment(self, context: ObjectContext) -> None:
         if context.environment is not self.environment:

@@ -28,12 +28,14 @@ __all__ = ["ManagedKeyRecord", "ManagedKeyStore"]
 
 @dataclass(frozen=True, slots=True)
 class ManagedKeyRecord:
-    """One wrapped managed key: which master key wraps it, and the wrapped blob."""
+    """One wrapped managed key: which master key wraps it (on which provider: ``""`` is the
+    default provider, else a name from ``[kms_providers]``), and the wrapped blob."""
 
     name: str
     kek_id: str
     wrapped: WrappedKey
     created_at: str
+    provider: str = ""
 
 
 class ManagedKeyStore:
@@ -53,13 +55,20 @@ class ManagedKeyStore:
             existing = doc["keys"].get(record.name)
             if existing is not None:
                 return _record(record.name, existing)
-            doc["keys"][record.name] = {
-                "kek_id": record.kek_id,
-                "version": record.wrapped.version,
-                "blob": base64.b64encode(record.wrapped.blob).decode(),
-                "created_at": record.created_at,
-            }
+            doc["keys"][record.name] = _entry(record)
         return record
+
+    def replace(self, expected: ManagedKeyRecord, new: ManagedKeyRecord) -> bool:
+        """Swap ``expected`` for ``new`` (same name) if the stored record is still
+        ``expected``; False when another writer changed or destroyed it first."""
+        if expected.name != new.name:
+            raise ValueError("a record is replaced by one of the same name")
+        with self._store.transaction() as doc:
+            current = doc["keys"].get(expected.name)
+            if current is None or current != _entry(expected):
+                return False
+            doc["keys"][expected.name] = _entry(new)
+        return True
 
     def destroy(self, names: list[str]) -> list[str]:
         """Replace each named record by a tombstone; return the names actually destroyed."""
@@ -115,11 +124,29 @@ def _wrapped(entry: dict[str, Any]) -> WrappedKey | None:
         return None
 
 
+def _entry(record: ManagedKeyRecord) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "kek_id": record.kek_id,
+        "version": record.wrapped.version,
+        "blob": base64.b64encode(record.wrapped.blob).decode(),
+        "created_at": record.created_at,
+    }
+    if record.provider:
+        entry["provider"] = record.provider
+    return entry
+
+
 def _record(name: str, entry: dict[str, Any]) -> ManagedKeyRecord:
     if "destroyed_at" in entry:
         raise KeyDestroyed(f"managed key {name} was destroyed at {entry['destroyed_at']}")
     try:
         wrapped = WrappedKey(int(entry["version"]), base64.b64decode(entry["blob"]))
-        return ManagedKeyRecord(name, str(entry["kek_id"]), wrapped, str(entry["created_at"]))
+        return ManagedKeyRecord(
+            name,
+            str(entry["kek_id"]),
+            wrapped,
+            str(entry["created_at"]),
+            str(entry.get("provider", "")),
+        )
     except (KeyError, ValueError) as exc:
         raise OpenError from exc
