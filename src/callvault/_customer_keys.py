@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from callvault._ids import DataClass
-from callvault.errors import ConfigError, InvalidRequest, KeyUnavailable
+from callvault.errors import InvalidRequest, KeyUnavailable
 from callvault.keys import Kek, KeyMaterial
 from callvault.keys.providers import KeyState
 from callvault.tenants import CustomerKey, Tenant
@@ -50,7 +50,7 @@ class CustomerKeys:
         data_class = DataClass(data_class)
         if provider not in vault.named_providers:
             known = ", ".join(sorted(vault.named_providers)) or "none configured"
-            raise ConfigError(f"no KMS provider named {provider!r} in [kms_providers] ({known})")
+            raise InvalidRequest(f"no KMS provider named {provider!r} in [kms_providers] ({known})")
         namespace = f"{vault.environment.value}/{tenant}/"
         if not key_id.startswith(namespace) or key_id.count("/") != 2:
             raise InvalidRequest(f"a customer key id must be {namespace}<name>")

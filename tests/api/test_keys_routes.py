@@ -4,31 +4,43 @@ and never a byte of key material in a response."""
 from __future__ import annotations
 
 import base64
+import os
 import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from callvault.keys.providers import resolve_root_key
+from callvault import Environment, Vault
+from callvault.api import ApiServices
+from callvault.keys import KeyMaterial
+from callvault.keys.providers import LocalKms, resolve_root_key
 from callvault.keys.providers._keyring_file import KeyringFile
 
 
 def _materials(api) -> list[bytes]:
     """The root key and every master key version's bytes, read from the keyring file."""
     root = resolve_root_key(api.vault.home)
-    doc = KeyringFile(api.vault.home / "keys" / "keyring.cvkr", root,
-                      api.vault.environment).load()
+    doc = KeyringFile(api.vault.home / "keys" / "keyring.cvkr", root, api.vault.environment).load()
     secrets = [root.secret_bytes()]
     for entry in doc["keys"].values():
-        secrets += [base64.b64decode(v["material"]) for v in entry["versions"].values()
-                    if "material" in v]
+        secrets += [
+            base64.b64decode(v["material"]) for v in entry["versions"].values() if "material" in v
+        ]
     assert len(secrets) > 2
     return secrets
 
 
 def _assert_no_material(api, payload: bytes) -> None:
     for secret in _materials(api):
-        for form in (secret, secret.hex().encode(), secret.hex().upper().encode(),
-                     base64.b64encode(secret), base64.urlsafe_b64encode(secret).rstrip(b"=")):
+        for form in (
+            secret,
+            secret.hex().encode(),
+            secret.hex().upper().encode(),
+            base64.b64encode(secret),
+            base64.urlsafe_b64encode(secret).rstrip(b"="),
+        ):
             assert form not in payload
 
 
@@ -40,16 +52,30 @@ def _shared(keys: list[dict], tenant: str) -> dict:
 def test_tenant_admin_lists_and_rotates_own_keys(api) -> None:
     recording = f"before-rotation-{uuid.uuid4().hex[:8]}"
     with api.client(api.token("tenant-admin", "acme")) as client:
-        assert client.put(f"/v1/tenants/acme/recordings/{recording}",
-                          content=b"sealed before rotation").status_code == 201
+        assert (
+            client.put(
+                f"/v1/tenants/acme/recordings/{recording}", content=b"sealed before rotation"
+            ).status_code
+            == 201
+        )
         listed = client.get("/v1/tenants/acme/keys")
         assert listed.status_code == 200, listed.text
         keys = listed.json()["keys"]
         assert keys and all(k["labels"].get("tenant") == "acme" for k in keys)
         before = _shared(keys, "acme")
-        assert set(before) == {"key_id", "provider", "environment", "state", "primary_version",
-                               "min_decrypt_version", "versions", "created_at", "rotated_at",
-                               "deletion_date", "labels"}
+        assert set(before) == {
+            "key_id",
+            "provider",
+            "environment",
+            "state",
+            "primary_version",
+            "min_decrypt_version",
+            "versions",
+            "created_at",
+            "rotated_at",
+            "deletion_date",
+            "labels",
+        }
         assert before["state"] == "enabled" and before["environment"] == "dev"
 
         rotated = client.post("/v1/tenants/acme/keys/rotate")
@@ -75,8 +101,7 @@ def test_tenant_admin_lists_and_rotates_own_keys(api) -> None:
 def test_dedicated_class_key_rotates_alone(api) -> None:
     name = f"k-{uuid.uuid4().hex[:10]}"
     with api.client(api.token("platform-admin")) as client:
-        created = client.post("/v1/tenants", json={"id": name,
-                                                   "dedicated_classes": ["transcript"]})
+        created = client.post("/v1/tenants", json={"id": name, "dedicated_classes": ["transcript"]})
         assert created.status_code == 201
         keys = {k["key_id"]: k for k in client.get(f"/v1/tenants/{name}/keys").json()["keys"]}
         assert len(keys) == 2
@@ -91,21 +116,27 @@ def test_dedicated_class_key_rotates_alone(api) -> None:
 def test_other_tenant_is_forbidden(api) -> None:
     with api.client(api.token("tenant-admin", "acme")) as client:
         before = api.vault.list_keys("globex")
-        for response in (client.get("/v1/tenants/globex/keys"),
-                         client.post("/v1/tenants/globex/keys/rotate"),
-                         client.get("/v1/tenants/nobody/keys")):
+        for response in (
+            client.get("/v1/tenants/globex/keys"),
+            client.post("/v1/tenants/globex/keys/rotate"),
+            client.get("/v1/tenants/nobody/keys"),
+        ):
             assert response.status_code == 403, response.text
             assert response.json()["error"]["code"] == "forbidden"
         assert api.vault.list_keys("globex") == before
 
 
-@pytest.mark.parametrize(("role", "tenant", "may_list", "may_rotate"), [
-    ("service", "acme", False, False),
-    ("auditor", None, True, False),
-    ("platform-admin", None, True, True),
-])
-def test_roles_follow_the_permission_table(api, role: str, tenant: str | None,
-                                           may_list: bool, may_rotate: bool) -> None:
+@pytest.mark.parametrize(
+    ("role", "tenant", "may_list", "may_rotate"),
+    [
+        ("service", "acme", False, False),
+        ("auditor", None, True, False),
+        ("platform-admin", None, True, True),
+    ],
+)
+def test_roles_follow_the_permission_table(
+    api, role: str, tenant: str | None, may_list: bool, may_rotate: bool
+) -> None:
     before = api.vault.list_keys("globex" if tenant is None else tenant)
     target = tenant or "globex"
     with api.client(api.token(role, tenant)) as client:
@@ -125,3 +156,47 @@ def test_bad_input(api) -> None:
         missing = client.get("/v1/tenants/no-such-tenant/keys")
         assert missing.status_code == 404, missing.text
         assert client.post("/v1/tenants/no-such-tenant/keys/rotate").status_code == 404
+
+
+def test_customer_managed_key_routes(
+    tmp_path: Path, vault_factory: Callable[..., Vault], start_server: Callable[..., Any]
+) -> None:
+    base = vault_factory(tmp_path / "home")
+    customer = LocalKms(
+        tmp_path / "customer.cvkr", KeyMaterial(os.urandom(32), "root"), Environment.DEV
+    )
+    customer.create_key("dev/acme/cmk-recordings", {})
+    customer.create_key("dev/globex/cmk-recordings", {})
+    vault = Vault(base.home, base.settings, base.provider, {"acme-hsm": customer})
+    api = start_server(vault, ApiServices.from_settings(vault))
+    path = "/v1/tenants/acme/keys/customer/recording"
+    body = {"provider": "acme-hsm", "key_id": "dev/acme/cmk-recordings"}
+    for role, tenant in (("service", "acme"), ("platform-admin", None), ("tenant-admin", "globex")):
+        with api.client(api.token(role, tenant)) as client:
+            assert client.put(path, json=body).status_code == 403, role
+    with api.client(api.token("tenant-admin", "acme")) as admin:
+        theirs = admin.put(path, json={**body, "key_id": "dev/globex/cmk-recordings"})
+        assert theirs.status_code == 400 and "dev/acme/" in theirs.json()["error"]["message"]
+        unknown = admin.put(path, json={**body, "provider": "nowhere"})
+        assert unknown.status_code == 400
+        assert admin.put(path, json={**body, "extra": 1}).status_code == 400
+        done = admin.put(path, json=body)
+        assert done.status_code == 200, done.text
+        assert done.json()["customer_keys"] == [
+            {
+                "class": "recording",
+                "provider": "acme-hsm",
+                "key_id": "dev/acme/cmk-recordings",
+                "registered_at": done.json()["customer_keys"][0]["registered_at"],
+            }
+        ]
+        put = admin.put("/v1/tenants/acme/recordings/r1?subject=%2B15550000001", content=b"a")
+        assert put.status_code == 201
+        customer.disable_key("dev/acme/cmk-recordings")
+        vault.cache.clear()
+        assert admin.get("/v1/tenants/acme/recordings/r1").status_code == 503
+        customer.enable_key("dev/acme/cmk-recordings")
+        assert admin.get("/v1/tenants/acme/recordings/r1").content == b"a"
+        assert admin.get("/v1/tenants/acme/keys/customer").json() == done.json()
+        removed = admin.delete(path)
+        assert removed.status_code == 200 and removed.json() == {"customer_keys": []}

@@ -55,6 +55,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.ERASURES_CANCEL,
         A.KEYS_LIST,
         A.KEYS_ROTATE,
+        A.KEYS_CUSTOMER,
         A.APIKEYS_MANAGE,
     },
     Role.SERVICE: {

@@ -50,6 +50,7 @@ class Action(StrEnum):
     ERASURES_CANCEL = "erasures:cancel"
     KEYS_LIST = "keys:list"
     KEYS_ROTATE = "keys:rotate"
+    KEYS_CUSTOMER = "keys:customer"
     AUDIT_READ = "audit:read"
     POSTURE_READ = "posture:read"
     APIKEYS_MANAGE = "apikeys:manage"

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from callvault import DataClass
+from callvault import DataClass, InvalidRequest
 from callvault.cli import _rewrap, _rotation
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
 from callvault.keys.providers import KeyDescription
@@ -82,3 +82,23 @@ app.command("status")(_rotation.status)
 app.command("rotate-due")(_rotation.rotate_due_command)
 app.command("rewrap")(_rewrap.rewrap_command)
 app.command("retire")(_rewrap.retire_command)
+
+
+@app.command("create")
+@cli_errors
+def create(
+    provider: str = typer.Option(..., "--provider", help="A provider name from [kms_providers]."),
+    key_id: str = typer.Option(..., "--key-id", help="<environment>/<tenant>/<name>"),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a master key on a named provider (e.g. a tenant's own HSM), to register with
+    ``tenants customer-key set``. Tenants' own master keys are created with the tenant."""
+    named = open_vault(home).named_providers
+    if provider not in named:
+        raise InvalidRequest(f"no KMS provider named {provider!r} in [kms_providers]")
+    key = named[provider].create_key(key_id, {"purpose": "customer-managed"})
+    if as_json:
+        emit_json(_as_dict(key))
+    else:
+        typer.echo(f"created {key.key_id} on {provider}")

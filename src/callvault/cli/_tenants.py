@@ -1,4 +1,4 @@
-"""``callvault tenants create|list``."""
+"""``callvault tenants create|list`` and ``callvault tenants customer-key set|remove|list``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.table import Table
 
 from callvault import DataClass
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
+from callvault.tenants import Tenant
 
 app = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
 
@@ -55,3 +56,69 @@ def list_(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None:
     for t in tenants:
         table.add_row(t.id, t.created_at, ", ".join(sorted(c.value for c in t.dedicated_classes)))
     Console().print(table)
+
+
+customer_app = typer.Typer(
+    help="A tenant's own (customer-managed) keys, per data class.", no_args_is_help=True
+)
+app.add_typer(customer_app, name="customer-key")
+
+
+def _customer_rows(tenant: Tenant) -> list[dict[str, str]]:
+    return [
+        {
+            "class": c.value,
+            "provider": k.provider,
+            "key_id": k.key_id,
+            "registered_at": k.registered_at,
+        }
+        for c, k in sorted(tenant.customer_keys.items())
+    ]
+
+
+def _show(tenant: Tenant, as_json: bool) -> None:
+    rows = _customer_rows(tenant)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("class", "provider", "key id", "registered")
+    for row in rows:
+        table.add_row(row["class"], row["provider"], row["key_id"], row["registered_at"])
+    Console().print(table)
+
+
+@customer_app.command("set")
+@cli_errors
+def customer_set(
+    tenant: str = typer.Option(..., "--tenant", "-t", help="The tenant."),
+    data_class: DataClass = typer.Option(..., "--class", "-c", help="The data class."),
+    provider: str = typer.Option(..., "--provider", help="A name from [kms_providers]."),
+    key_id: str = typer.Option(..., "--key-id", help="<environment>/<tenant>/<name>"),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Wrap the class under the tenant's own key from now on (its subject keys move too)."""
+    _show(open_vault(home).customer_keys.register(tenant, data_class, provider, key_id), as_json)
+
+
+@customer_app.command("remove")
+@cli_errors
+def customer_remove(
+    tenant: str = typer.Option(..., "--tenant", "-t", help="The tenant."),
+    data_class: DataClass = typer.Option(..., "--class", "-c", help="The data class."),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Back to the tenant's own master key for the class."""
+    _show(open_vault(home).customer_keys.remove(tenant, data_class), as_json)
+
+
+@customer_app.command("list")
+@cli_errors
+def customer_list(
+    tenant: str = typer.Option(..., "--tenant", "-t", help="The tenant."),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The tenant's customer-managed keys."""
+    _show(open_vault(home).tenants.get(tenant), as_json)

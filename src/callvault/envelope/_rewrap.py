@@ -52,9 +52,9 @@ def rewrap_header(
     header = Header.parse(header_bytes)
     if header.subject_key_id:
         return None
-    provider = hierarchy.provider
     ref = header.key_ref
-    if ref.provider != provider.scheme or not _names_an_environment(ref.key_id):
+    provider = hierarchy.provider_for(ref.provider)  # OpenError for a provider not configured
+    if not _names_an_environment(ref.key_id):
         raise OpenError
     check_key_environment(ref.key_id, hierarchy.environment)
     if primary is None:

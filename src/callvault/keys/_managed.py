@@ -109,7 +109,11 @@ class ManagedKeyStore:
                 entry = doc["keys"].get(expected.name)
                 if entry is None or "destroyed_at" in entry:
                     continue
-                if entry["kek_id"] != expected.kek_id or _wrapped(entry) != expected.wrapped:
+                if (
+                    entry["kek_id"] != expected.kek_id
+                    or entry.get("provider", "") != expected.provider
+                    or _wrapped(entry) != expected.wrapped
+                ):
                     continue
                 entry["version"] = new.version
                 entry["blob"] = base64.b64encode(new.blob).decode()

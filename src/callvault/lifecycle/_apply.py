@@ -65,13 +65,15 @@ class Rewrapper:
     ) -> None:
         self._vault, self._managed, self._objects, self._records = vault, managed, objects, records
         self.report = report
-        self._primaries: dict[str, int] = {}
+        self._primaries: dict[tuple[str, str], int] = {}
 
-    def primary(self, key_id: str) -> int:
-        """The primary version of ``key_id``, asked once per run."""
-        if (found := self._primaries.get(key_id)) is None:
-            found = self._vault.provider.describe_key(key_id).primary_version
-            self._primaries[key_id] = found
+    def primary(self, key_id: str, provider: str = "") -> int:
+        """The primary version of ``key_id`` on ``provider`` (default: the configured one;
+        else a customer-managed key's named provider), asked once per run."""
+        if (found := self._primaries.get((provider, key_id))) is None:
+            kms = self._vault.keys.provider_for(provider)
+            found = kms.describe_key(key_id).primary_version
+            self._primaries[(provider, key_id)] = found
         return found
 
     # -- managed key records ------------------------------------------------------------
@@ -82,13 +84,15 @@ class Rewrapper:
             report.examined += 1
             report.saw(record.kek_id, record.wrapped.version)
             try:
-                if record.wrapped.version >= self.primary(record.kek_id):
+                primary = self.primary(record.kek_id, record.provider)
+                if record.wrapped.version >= primary:
                     report.already_current += 1
                     continue
                 report.pending += 1
                 if report.dry_run:
                     continue
-                new = rewrap_managed(self._vault.provider, record, self.primary(record.kek_id))
+                kms = self._vault.keys.provider_for(record.provider)
+                new = rewrap_managed(kms, record, primary)
             except ProviderUnreachable:
                 raise
             except CallvaultError as exc:
@@ -189,7 +193,7 @@ class Rewrapper:
                 return None
             ref = header.key_ref
             report.saw(ref.key_id, ref.version)
-            primary = self.primary(ref.key_id)
+            primary = self.primary(ref.key_id, ref.provider)
             if ref.version >= primary:
                 report.already_current += 1
                 return None
