@@ -43,6 +43,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from bench._memprobe import NullSink, PatternSource  # noqa: E402
 from bench._timing import Variant, measure_group  # noqa: E402
 from bench.api import api_targets, bench_api, print_api  # noqa: E402
+from bench.providers import bench_providers, print_providers  # noqa: E402
+from bench.rewrap import bench_rewrap, print_rewrap  # noqa: E402
 from callvault import DataClass, Vault  # noqa: E402
 from callvault.format import Header, header_length  # noqa: E402
 
@@ -94,7 +96,7 @@ QUICK = Plan(
     key_reps=3,
     stream_size=128 * MiB,
 )
-SECTIONS = ("throughput", "range", "keys", "memory", "api")
+SECTIONS = ("throughput", "range", "keys", "memory", "api", "rewrap", "providers")
 
 
 def fmt_size(n: int) -> str:
@@ -617,6 +619,10 @@ def print_report(results: dict[str, Any]) -> None:
         console.print(table)
     if "api" in results:
         print_api(console, results["api"])
+    if "rewrap" in results:
+        print_rewrap(console, results["rewrap"])
+    if "providers" in results:
+        print_providers(console, results["providers"])
     console.print("[bold]targets[/]")
     for t in results["targets"]:
         status = "[green]PASS[/]" if t["passed"] else "[red]FAIL[/]"
@@ -708,6 +714,12 @@ def main(argv: list[str] | None = None) -> int:
         if "api" in args.sections:
             log("API over HTTPS: encrypted vs plaintext-baseline servers (child processes)")
             results["api"] = bench_api(tmp, quick=args.quick)
+        if "rewrap" in args.sections:
+            log("rewrap rate after a rotation (DEKs/s, local provider)")
+            results["rewrap"] = bench_rewrap(tmp, quick=args.quick)
+        if "providers" in args.sections:
+            log("KMS providers: latency, cached vs cold unwrap, rewrap rate (servers started here)")
+            results["providers"] = bench_providers(tmp, quick=args.quick)
     results["targets"] = evaluate_targets(results)
     results["meta"]["seconds"] = time.perf_counter() - started
     print_report(results)
