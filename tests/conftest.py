@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -126,3 +127,52 @@ def pg_database(pg_server: PgServer) -> Iterator[Callable[..., PgDatabase]]:
             for name in created:
                 connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@dataclass(frozen=True)
+class Radosgw:
+    """The S3 server ``scripts/services/radosgw.sh`` runs (Ceph's RADOS Gateway, TLS 1.3)."""
+
+    endpoint: str
+    ca: str
+    access_key: str
+    secret_key: str
+
+    def client(self) -> Any:
+        session = self.session()
+        return session.client("s3", endpoint_url=self.endpoint, verify=self.ca)
+
+    def session(self) -> Any:
+        import boto3
+
+        return boto3.session.Session(
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+        )
+
+
+@pytest.fixture(scope="session")
+def radosgw() -> Radosgw:
+    names = ("ENDPOINT", "CA", "ACCESS_KEY", "SECRET_KEY")
+    found = [os.environ.get(f"CALLVAULT_TEST_S3_{name}") for name in names]
+    if not all(found):
+        message = "S3 server not configured: run scripts/services/radosgw.sh start, eval env"
+        if os.environ.get("CALLVAULT_TEST_S3_REQUIRED") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return Radosgw(*(str(value) for value in found))
+
+
+@pytest.fixture
+def radosgw_bucket(radosgw: Radosgw) -> Iterator[tuple[Radosgw, Any, str]]:
+    """A fresh, empty bucket on radosgw (emptied and deleted afterwards)."""
+    client = radosgw.client()
+    bucket = f"cvt-{secrets.token_hex(5)}"
+    client.create_bucket(Bucket=bucket)
+    try:
+        yield radosgw, client, bucket
+    finally:
+        for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=bucket)

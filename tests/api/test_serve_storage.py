@@ -5,21 +5,16 @@ Ceph's radosgw; each in a real subprocess over TLS."""
 
 from __future__ import annotations
 
-import os
-import secrets
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-import pytest
 from sqlalchemy import text
 
 from callvault.storage.records import create_records_engine
 
 CALLER = "+15550001111"
-_S3_VARS = ("ENDPOINT", "CA", "ACCESS_KEY", "SECRET_KEY")
 
 
 def _url(url: Any) -> str:
@@ -125,51 +120,32 @@ def test_embedded_sqlite_db_commands(tmp_path: Path, run_cli: Callable[..., Any]
     assert after.returncode == 0 and "sqlite: revision" in after.stdout
 
 
-@pytest.fixture
-def radosgw_bucket() -> Iterator[tuple[Any, str, dict[str, str]]]:
-    """A fresh bucket on the S3 server of ``scripts/services/radosgw.sh`` and the
-    environment that points ``serve`` at it."""
-    found = {name: os.environ.get(f"CALLVAULT_TEST_S3_{name}") for name in _S3_VARS}
-    if not all(found.values()):
-        message = "S3 server not configured: run scripts/services/radosgw.sh start, eval env"
-        if os.environ.get("CALLVAULT_TEST_S3_REQUIRED") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    client = boto3.session.Session(
-        aws_access_key_id=found["ACCESS_KEY"],
-        aws_secret_access_key=found["SECRET_KEY"],
-        region_name="us-east-1",
-    ).client("s3", endpoint_url=found["ENDPOINT"], verify=found["CA"])
-    bucket = f"cvt-serve-{secrets.token_hex(4)}"
-    client.create_bucket(Bucket=bucket)
-    env = {
+def _s3_env(server: Any, bucket: str) -> dict[str, str]:
+    """What points ``serve`` at the bucket: settings through CALLVAULT_*, and the S3
+    credentials through boto3's own variables (never in settings)."""
+    return {
         "CALLVAULT_STORAGE__OBJECTS": "s3",
         "CALLVAULT_STORAGE__S3__BUCKET": bucket,
         "CALLVAULT_STORAGE__S3__PREFIX": "calls/",
-        "CALLVAULT_STORAGE__S3__ENDPOINT_URL": str(found["ENDPOINT"]),
-        "CALLVAULT_STORAGE__S3__CA_BUNDLE": str(found["CA"]),
+        "CALLVAULT_STORAGE__S3__ENDPOINT_URL": server.endpoint,
+        "CALLVAULT_STORAGE__S3__CA_BUNDLE": server.ca,
         "CALLVAULT_STORAGE__S3__REGION": "us-east-1",
         "CALLVAULT_STORAGE__S3__ADDRESSING_STYLE": "path",
         # radosgw accepts SSE-S3 and silently stores clear bytes; the store refuses that.
         "CALLVAULT_STORAGE__S3__SERVER_SIDE_ENCRYPTION": "false",
-        "AWS_ACCESS_KEY_ID": str(found["ACCESS_KEY"]),
-        "AWS_SECRET_ACCESS_KEY": str(found["SECRET_KEY"]),
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
     }
-    try:
-        yield client, bucket, env
-    finally:
-        for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
-            client.delete_object(Bucket=bucket, Key=item["Key"])
-        client.delete_bucket(Bucket=bucket)
 
 
 def test_serve_keeps_objects_in_s3_when_configured(
     tmp_path: Path,
     cli_serve: Callable[..., Any],
     run_cli: Callable[..., Any],
-    radosgw_bucket: tuple[Any, str, dict[str, str]],
+    radosgw_bucket: tuple[Any, Any, str],
 ) -> None:
-    client, bucket, env = radosgw_bucket
+    server, client, bucket = radosgw_bucket
+    env = _s3_env(server, bucket)
     home = tmp_path / "home"
     assert run_cli(home, "init").returncode == 0
     assert run_cli(home, "tenants", "create", "acme").returncode == 0

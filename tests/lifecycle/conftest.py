@@ -9,8 +9,6 @@ without their servers those variants skip, unless ``CALLVAULT_TEST_PG_REQUIRED=1
 from __future__ import annotations
 
 import importlib.util
-import os
-import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +16,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
 from callvault import Vault
@@ -92,40 +89,20 @@ def sqlite_stores(vault: Vault) -> Iterator[Stores]:
         records.close()
 
 
-_S3_VARS = ("ENDPOINT", "CA", "ACCESS_KEY", "SECRET_KEY")
-
-
 @pytest.fixture
-def s3_objects() -> Iterator[ObjectStore]:
+def s3_objects(radosgw_bucket: tuple[Any, Any, str]) -> ObjectStore:
     """A store on a fresh bucket of the radosgw that scripts/services/radosgw.sh runs."""
-    found = {name: os.environ.get(f"CALLVAULT_TEST_S3_{name}") for name in _S3_VARS}
-    if not all(found.values()):
-        message = "S3 server not configured: run scripts/services/radosgw.sh start, eval env"
-        if os.environ.get("CALLVAULT_TEST_S3_REQUIRED") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    session = boto3.session.Session(
-        aws_access_key_id=found["ACCESS_KEY"],
-        aws_secret_access_key=found["SECRET_KEY"],
-        region_name="us-east-1",
-    )
+    server, _client, bucket = radosgw_bucket
     settings = S3Settings(
-        bucket=f"cvt-rewrap-{secrets.token_hex(4)}",
+        bucket=bucket,
         prefix="calls/",
-        endpoint_url=found["ENDPOINT"],
-        ca_bundle=Path(str(found["CA"])),
+        endpoint_url=server.endpoint,
+        ca_bundle=Path(server.ca),
         region="us-east-1",
         addressing_style="path",
         server_side_encryption=False,  # radosgw ignores SSE-S3 silently (see objects tests)
     )
-    client: Any = session.client("s3", endpoint_url=found["ENDPOINT"], verify=found["CA"])
-    client.create_bucket(Bucket=settings.bucket)
-    try:
-        yield open_s3_store(settings, session=session)
-    finally:
-        for item in client.list_objects_v2(Bucket=settings.bucket).get("Contents", []):
-            client.delete_object(Bucket=settings.bucket, Key=item["Key"])
-        client.delete_bucket(Bucket=settings.bucket)
+    return open_s3_store(settings, session=server.session())
 
 
 @pytest.fixture(scope="session")
