@@ -182,3 +182,17 @@ def test_logging_sink_writes_one_json_line(caplog: pytest.LogCaptureFixture) -> 
     memory.emit(event)
     assert len(caplog.records) == 1 and '"operation": "unwrap"' in caplog.text
     assert memory.events == [event]
+
+
+def test_a_disabled_sink_costs_no_event(flaky: Flaky, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="callvault.keys.events")
+    sink = LoggingKeyEvents()
+    assert not sink.enabled
+    provider = AuditedProvider(flaky, sink)  # type: ignore[arg-type]
+    key, wrapped = provider.generate_data_key(KEY, b"ad")
+    assert provider.unwrap(KEY, wrapped, b"ad").secret_bytes() == key.secret_bytes()
+    assert not caplog.records
+    caplog.set_level(logging.INFO, logger="callvault.keys.events")
+    assert sink.enabled
+    provider.unwrap(KEY, wrapped, b"ad")
+    assert len(caplog.records) == 1

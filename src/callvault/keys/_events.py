@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -55,7 +55,7 @@ def current_use() -> KeyUse:
 @contextlib.contextmanager
 def acting_as(actor: str) -> Iterator[None]:
     """Attribute key operations in this block to ``actor`` (e.g. ``service:acme``)."""
-    token = _USE.set(replace(_USE.get(), actor=actor))
+    token = _USE.set(KeyUse(actor, _USE.get().object_id))
     try:
         yield
     finally:
@@ -64,12 +64,13 @@ def acting_as(actor: str) -> Iterator[None]:
 
 def set_actor(actor: str) -> None:
     """Name the actor for the rest of the current context (one request's task)."""
-    _USE.set(replace(_USE.get(), actor=actor))
+    _USE.set(KeyUse(actor, _USE.get().object_id))
 
 
 @contextlib.contextmanager
 def for_object(object_id: str) -> Iterator[None]:
-    token = _USE.set(replace(_USE.get(), object_id=object_id))
+    # Per object sealed or opened: a plain constructor, not dataclasses.replace (3x slower).
+    token = _USE.set(KeyUse(_USE.get().actor, object_id))
     try:
         yield
     finally:
@@ -102,9 +103,16 @@ class KeyEvent:
 class KeyEventSink(Protocol):
     def emit(self, event: KeyEvent) -> None: ...
 
+    @property
+    def enabled(self) -> bool:
+        """False when events would be dropped anyway, so none is built (per-object cost)."""
+        ...
+
 
 class MemoryKeyEvents:
     """Keeps events in memory (tests, and the audit issue's bridge)."""
+
+    enabled = True
 
     def __init__(self) -> None:
         self._events: list[KeyEvent] = []
@@ -129,6 +137,10 @@ class LoggingKeyEvents:
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._log = logger or logging.getLogger("callvault.keys.events")
+
+    @property
+    def enabled(self) -> bool:
+        return self._log.isEnabledFor(logging.INFO)
 
     def emit(self, event: KeyEvent) -> None:
         if self._log.isEnabledFor(logging.INFO):

@@ -42,6 +42,8 @@ class AuditedProvider:
         fn: Callable[[], T],
         version: Callable[[T], int | None] | int | None = None,
     ) -> T:
+        if not self._sink.enabled:
+            return fn()
         use = current_use()
         started = time.perf_counter()
         outcome, found = "ok", version if isinstance(version, int) else None
