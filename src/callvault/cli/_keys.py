@@ -1,6 +1,6 @@
-"""``callvault keys list|rotate|status|rotate-due|rewrap|retire``: master keys, their versions,
-states and rotation schedule; rewrap after a rotation and retirement of old versions
-(``_rewrap``). Never key bytes."""
+"""``callvault keys list|rotate|status|rotate-due|rewrap|retire|revoke``: master keys, their
+versions, states and rotation schedule; rewrap after a rotation and retirement of old
+versions (``_rewrap``); revocation of a compromised version (``_revoke``). Never key bytes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callvault import DataClass, InvalidRequest
-from callvault.cli import _rewrap, _rotation
+from callvault.cli import _revoke, _rewrap, _rotation
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
 from callvault.keys.providers import KeyDescription
 
@@ -82,6 +82,7 @@ app.command("status")(_rotation.status)
 app.command("rotate-due")(_rotation.rotate_due_command)
 app.command("rewrap")(_rewrap.rewrap_command)
 app.command("retire")(_rewrap.retire_command)
+app.command("revoke")(_revoke.revoke_command)
 
 
 @app.command("create")

@@ -11,6 +11,14 @@ key (``Vault.set_customer_key``) has its master key on a *named* provider. Every
 every managed record says which provider holds its key (the header's provider field: the
 default provider's scheme, or the name from ``[kms_providers]``), so data written before and
 after a change of key keeps opening under the key that really wraps it.
+
+While a revocation re-keys a subject (``callvault.lifecycle.revoke``), the subject has a
+*pending* key ``<name>#pending`` beside its current one. The hierarchy consults it in two
+places only: new subject values are sealed under the pending key when there is one (so
+nothing new lands under the key being replaced), and a subject header that the current key
+does not open is tried with the pending key (values already re-encrypted). Once every
+value is re-encrypted the pending record replaces the current one and both paths are back
+to one key.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from callvault.format import Header, KeyReference, ObjectContext, wrap_aad
 from callvault.format._encoding import encode_fields
 from callvault.keys._cache import KeyCache
 from callvault.keys._events import for_object
-from callvault.keys._managed import ManagedKeyRecord, ManagedKeyStore
+from callvault.keys._managed import PENDING_SUFFIX, ManagedKeyRecord, ManagedKeyStore
 from callvault.keys._material import KeyMaterial
 from callvault.keys.providers._base import KmsProvider, WrappedKey
 
@@ -135,8 +143,11 @@ class KeyHierarchy:
         self._check_environment(context)
         provider = self.provider_for(header.key_ref.provider)
         aad = header.wrap_aad(context)
-        cache_key = ("dek", hashlib.sha256(aad + header.wrapped_dek).digest(),
-                     header.key_ref.version)
+        cache_key = (
+            "dek",
+            hashlib.sha256(aad + header.wrapped_dek).digest(),
+            header.key_ref.version,
+        )
         if (cached := self._cache.get(cache_key)) is not None:
             return cached
         if not header.subject_key_id:
@@ -148,9 +159,14 @@ class KeyHierarchy:
             record = self._managed.get(name)
             if record is None:  # the record may since have moved to another master key
                 raise OpenError
-            subject_key = self._unwrap_managed(record)
-            dek = _local_unwrap(subject_key, header.wrapped_dek, aad)
-            tags = frozenset({header.key_ref.key_id, name})
+            try:
+                dek = _local_unwrap(self._unwrap_managed(record), header.wrapped_dek, aad)
+            except OpenError:  # re-encrypted already by a revocation in progress?
+                pending = self._managed.get(name + PENDING_SUFFIX)
+                if pending is None:
+                    raise
+                dek = _local_unwrap(self._unwrap_managed(pending), header.wrapped_dek, aad)
+            tags = frozenset({header.key_ref.key_id, name, name + PENDING_SUFFIX})
         self._cache.put(cache_key, dek, tags)
         return dek
 
@@ -169,6 +185,7 @@ class KeyHierarchy:
         """Destroy every key of one data subject, in every data class. Irreversible."""
         subject_key_id = self.subject_key_id(tenant, subject)
         names = [_subject_name(tenant, cls, subject_key_id) for cls in DataClass]
+        names += [name + PENDING_SUFFIX for name in names]  # a re-key's replacement too
         destroyed = self._managed.destroy(names)
         for name in names:
             self._cache.evict(name)
@@ -185,16 +202,39 @@ class KeyHierarchy:
         self, context: ObjectContext, kek: Kek, subject_key_id: bytes
     ) -> ManagedKeyRecord:
         name = _subject_name(context.tenant, context.data_class, subject_key_id)
+        pending = self._managed.get(name + PENDING_SUFFIX)  # a re-key in progress
+        if pending is not None:
+            return pending
         record = self._managed.get(name)
         if record is None:
             record = self._create_managed(name, kek)
         return record
 
+    def create_pending(self, name: str, kek: Kek) -> ManagedKeyRecord:
+        """The pending replacement of managed key ``name`` (a fresh key under ``kek``'s
+        primary version), created unless one exists: a rerun after a crash reuses it."""
+        return self._create_managed(name + PENDING_SUFFIX, kek)
+
+    def opens_with(self, record: ManagedKeyRecord, header: Header, context: ObjectContext) -> bool:
+        """Whether the subject key of ``record`` wraps ``header``'s DEK (no DEK is kept)."""
+        try:
+            _local_unwrap(
+                self._unwrap_managed(record), header.wrapped_dek, header.wrap_aad(context)
+            )
+        except OpenError:
+            return False
+        return True
+
     def _create_managed(self, name: str, kek: Kek) -> ManagedKeyRecord:
         provider = self.provider_for(kek.provider)
         _key, wrapped = provider.generate_data_key(kek.key_id, _managed_aad(name))
         record = ManagedKeyRecord(
-            name, kek.key_id, wrapped, datetime.now(UTC).isoformat(), kek.provider
+            name,
+            kek.key_id,
+            wrapped,
+            datetime.now(UTC).isoformat(),
+            kek.provider,
+            (wrapped.version,),
         )
         return self._managed.put_if_absent(record)
 
@@ -223,10 +263,14 @@ class KeyHierarchy:
                 continue
             key = self._unwrap_managed(record)
             wrapped = provider.wrap(to.key_id, key, _managed_aad(name))
-            if provider.unwrap(to.key_id, wrapped, _managed_aad(name)).secret_bytes() != \
-                    key.secret_bytes():
+            if (
+                provider.unwrap(to.key_id, wrapped, _managed_aad(name)).secret_bytes()
+                != key.secret_bytes()
+            ):
                 raise OpenError
-            new = ManagedKeyRecord(name, to.key_id, wrapped, record.created_at, to.provider)
+            new = ManagedKeyRecord(
+                name, to.key_id, wrapped, record.created_at, to.provider, (wrapped.version,)
+            )
             if self._managed.replace(record, new):
                 self._cache.evict(name)
                 moved += 1
@@ -245,7 +289,9 @@ def _subject_name(tenant: str, data_class: DataClass, subject_key_id: bytes) -> 
 
 
 def _managed_aad(name: str) -> bytes:
-    return encode_fields(b"callvault/managed-key/v1", [name.encode()])
+    """A managed key's wrap is bound to its name; a pending replacement's to the name it
+    will replace (``promote`` moves the wrapped blob as is)."""
+    return encode_fields(b"callvault/managed-key/v1", [name.removesuffix(PENDING_SUFFIX).encode()])
 
 
 def _local_unwrap(key: KeyMaterial, blob: bytes, aad: bytes) -> KeyMaterial:

@@ -8,6 +8,16 @@ erased, wherever its ciphertext lies.
 
 Records are addressed by blind ids (HMAC of the subject under the tenant's index key), so
 the file never holds a caller's number.
+
+Each record keeps its *wrap history*: every master-key version it has been wrapped under
+(creation, then each rewrap). A version that leaks exposes every copy of every record ever
+wrapped under it (backups, old copies of this file), so revocation (``callvault keys
+revoke``) re-keys exactly the records whose history holds the leaked version. Records
+written before the history existed have none; for them every version up to their current
+one counts as possible (``wrapped_under`` is conservative).
+
+A record named ``<name>#pending`` is the replacement key of ``<name>`` while a revocation
+re-keys it (``PENDING_SUFFIX``; ``promote`` swaps it in, in one atomic write).
 """
 
 from __future__ import annotations
@@ -23,7 +33,9 @@ from callvault._json_store import JsonStore
 from callvault.errors import KeyDestroyed, OpenError
 from callvault.keys.providers._base import WrappedKey
 
-__all__ = ["ManagedKeyRecord", "ManagedKeyStore"]
+__all__ = ["PENDING_SUFFIX", "ManagedKeyRecord", "ManagedKeyStore"]
+
+PENDING_SUFFIX = "#pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +48,15 @@ class ManagedKeyRecord:
     wrapped: WrappedKey
     created_at: str
     provider: str = ""
+    history: tuple[int, ...] = ()
+    """Master-key versions this key was ever wrapped under; empty: unknown (old record)."""
+
+    def wrapped_under(self, version: int) -> bool:
+        """Whether this key may ever have been wrapped under ``version`` of its master key
+        (without a history: any version up to the current one, conservatively)."""
+        if self.history:
+            return version in self.history
+        return version <= self.wrapped.version
 
 
 class ManagedKeyStore:
@@ -95,6 +116,19 @@ class ManagedKeyStore:
             if name.startswith(prefix) and "destroyed_at" not in keys[name]
         ]
 
+    def promote(self, name: str) -> bool:
+        """Swap the pending record ``<name>#pending`` in for ``name``, atomically; False
+        (and the pending record dropped) when ``name`` was destroyed meanwhile: an erased
+        subject stays erased, its replacement key is not kept either."""
+        pending_name = name + PENDING_SUFFIX
+        with self._store.transaction() as doc:
+            pending = doc["keys"].pop(pending_name, None)
+            current = doc["keys"].get(name)
+            if pending is None or current is None or "destroyed_at" in current:
+                return False
+            doc["keys"][name] = pending
+        return True
+
     def replace_many(self, changes: Sequence[tuple[ManagedKeyRecord, WrappedKey]]) -> list[str]:
         """Compare-and-swap, in one atomic write: each record whose stored wrap is still the
         ``ManagedKeyRecord``'s gets the new ``WrappedKey``; return the names replaced.
@@ -115,10 +149,20 @@ class ManagedKeyStore:
                     or _wrapped(entry) != expected.wrapped
                 ):
                     continue
+                entry["history"] = _history(entry, new.version)
                 entry["version"] = new.version
                 entry["blob"] = base64.b64encode(new.blob).decode()
                 replaced.append(expected.name)
         return replaced
+
+
+def _history(entry: dict[str, Any], new_version: int) -> list[int]:
+    """The entry's history plus ``new_version``; an entry without one (written before the
+    history existed) is taken to have been under every version up to its current one."""
+    found = entry.get("history")
+    if not isinstance(found, list):
+        found = list(range(1, int(entry["version"]) + 1))
+    return sorted({int(v) for v in found} | {new_version})
 
 
 def _wrapped(entry: dict[str, Any]) -> WrappedKey | None:
@@ -137,6 +181,8 @@ def _entry(record: ManagedKeyRecord) -> dict[str, Any]:
     }
     if record.provider:
         entry["provider"] = record.provider
+    if record.history:
+        entry["history"] = list(record.history)
     return entry
 
 
@@ -151,6 +197,7 @@ def _record(name: str, entry: dict[str, Any]) -> ManagedKeyRecord:
             wrapped,
             str(entry["created_at"]),
             str(entry.get("provider", "")),
+            tuple(int(v) for v in entry.get("history", ())),
         )
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise OpenError from exc

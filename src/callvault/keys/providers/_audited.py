@@ -35,6 +35,11 @@ class AuditedProvider:
         self.environment = inner.environment
         self._sink = sink
 
+    @property
+    def sink(self) -> KeyEventSink:
+        """Where this stack reports key events (jobs add their own, e.g. ``revoke``)."""
+        return self._sink
+
     def _call(
         self,
         operation: str,
