@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from bench._memprobe import NullSink, PatternSource  # noqa: E402
 from bench._timing import Variant, measure_group  # noqa: E402
 from bench.api import api_targets, bench_api, print_api  # noqa: E402
+from bench.erasure import bench_erasure, erasure_targets, print_erasure  # noqa: E402
 from bench.providers import bench_providers, print_providers  # noqa: E402
 from bench.rewrap import bench_rewrap, print_rewrap  # noqa: E402
 from callvault import DataClass, Vault  # noqa: E402
@@ -96,7 +97,7 @@ QUICK = Plan(
     key_reps=3,
     stream_size=128 * MiB,
 )
-SECTIONS = ("throughput", "range", "keys", "memory", "api", "rewrap", "providers")
+SECTIONS = ("throughput", "range", "keys", "memory", "api", "rewrap", "erasure", "providers")
 
 
 def fmt_size(n: int) -> str:
@@ -458,6 +459,8 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     if "api" in results:
         targets.extend(api_targets(results["api"]))
+    if "erasure" in results:
+        targets.extend(erasure_targets(results["erasure"]))
     return targets
 
 
@@ -621,6 +624,8 @@ def print_report(results: dict[str, Any]) -> None:
         print_api(console, results["api"])
     if "rewrap" in results:
         print_rewrap(console, results["rewrap"])
+    if "erasure" in results:
+        print_erasure(console, results["erasure"])
     if "providers" in results:
         print_providers(console, results["providers"])
     console.print("[bold]targets[/]")
@@ -717,6 +722,9 @@ def main(argv: list[str] | None = None) -> int:
         if "rewrap" in args.sections:
             log("rewrap rate after a rotation (DEKs/s, local provider)")
             results["rewrap"] = bench_rewrap(tmp, quick=args.quick)
+        if "erasure" in args.sections:
+            log("tenant erasure: key destruction and total, few vs many objects")
+            results["erasure"] = bench_erasure(tmp, quick=args.quick)
         if "providers" in args.sections:
             log("KMS providers: latency, cached vs cold unwrap, rewrap rate (servers started here)")
             results["providers"] = bench_providers(tmp, quick=args.quick)

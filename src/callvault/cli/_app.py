@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from callvault.cli import _db, _demo, _keys, _seal, _serve, _setup, _tenants, _token
+from callvault.cli import (
+    _audit,
+    _db,
+    _demo,
+    _erasure,
+    _keys,
+    _seal,
+    _serve,
+    _setup,
+    _tenants,
+    _token,
+)
 
 app = typer.Typer(
     name="callvault",
@@ -22,3 +33,6 @@ app.command("token")(_token.token)
 app.add_typer(_tenants.app, name="tenants")
 app.add_typer(_keys.app, name="keys")
 app.add_typer(_db.app, name="db")
+app.command("erase")(_erasure.erase)
+app.add_typer(_erasure.app, name="erasures")
+app.add_typer(_audit.app, name="audit")
