@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from bench._memprobe import NullSink, PatternSource  # noqa: E402
 from bench._timing import Variant, measure_group  # noqa: E402
 from bench.api import api_targets, bench_api, print_api  # noqa: E402
+from bench.audit import audit_targets, bench_audit, print_audit  # noqa: E402
 from bench.erasure import bench_erasure, erasure_targets, print_erasure  # noqa: E402
 from bench.providers import bench_providers, print_providers  # noqa: E402
 from bench.rewrap import bench_rewrap, print_rewrap  # noqa: E402
@@ -97,7 +98,17 @@ QUICK = Plan(
     key_reps=3,
     stream_size=128 * MiB,
 )
-SECTIONS = ("throughput", "range", "keys", "memory", "api", "rewrap", "erasure", "providers")
+SECTIONS = (
+    "throughput",
+    "range",
+    "keys",
+    "memory",
+    "api",
+    "rewrap",
+    "erasure",
+    "audit",
+    "providers",
+)
 
 
 def fmt_size(n: int) -> str:
@@ -461,6 +472,8 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         targets.extend(api_targets(results["api"]))
     if "erasure" in results:
         targets.extend(erasure_targets(results["erasure"]))
+    if "audit" in results:
+        targets.extend(audit_targets(results["audit"]))
     return targets
 
 
@@ -626,6 +639,8 @@ def print_report(results: dict[str, Any]) -> None:
         print_rewrap(console, results["rewrap"])
     if "erasure" in results:
         print_erasure(console, results["erasure"])
+    if "audit" in results:
+        print_audit(console, results["audit"])
     if "providers" in results:
         print_providers(console, results["providers"])
     console.print("[bold]targets[/]")
@@ -725,6 +740,9 @@ def main(argv: list[str] | None = None) -> int:
         if "erasure" in args.sections:
             log("tenant erasure: key destruction and total, few vs many objects")
             results["erasure"] = bench_erasure(tmp, quick=args.quick)
+        if "audit" in args.sections:
+            log("audit log: durable append rate vs write+fsync, checkpoint and proof time")
+            results["audit"] = bench_audit(tmp, quick=args.quick)
         if "providers" in args.sections:
             log("KMS providers: latency, cached vs cold unwrap, rewrap rate (servers started here)")
             results["providers"] = bench_providers(tmp, quick=args.quick)

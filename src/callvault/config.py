@@ -28,7 +28,9 @@ from callvault.storage.objects import S3Settings
 __all__ = [
     "CONFIG_FILE",
     "ApiSettings",
+    "BackupSettings",
     "CacheSettings",
+    "ErasureSettings",
     "RotationSettings",
     "Settings",
     "StorageSettings",
@@ -83,6 +85,34 @@ class RotationSettings(BaseModel):
             tls_certificate=timedelta(days=self.tls_certificate_days),
             warn_before=timedelta(days=self.warn_days),
         )
+
+
+class ErasureSettings(BaseModel):
+    """Whether ``serve`` executes due erasure requests itself, and how often. Running
+    ``callvault erasures run-due`` from cron as well is safe: each request runs once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    auto: bool = Field(True, description="serve runs due erasures on a timer")
+    check_seconds: int = Field(
+        300, ge=1, le=86400, description="how often serve looks for due erasures"
+    )
+
+
+class BackupSettings(BaseModel):
+    """Where erasure tombstones go (docs/backup.md): a ledger that ``backup create`` never
+    includes, so an erasure made after a backup is re-applied when that backup is restored.
+    Relative paths are inside the home; production puts it on separate, durable storage."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    tombstones_dir: str = Field(
+        "tombstones",
+        min_length=1,
+        description="directory of the append-only tombstone ledger (relative: in the home)",
+    )
+
+    def tombstones_path(self, home: Path) -> Path:
+        path = Path(self.tombstones_dir)
+        return path if path.is_absolute() else home / path
 
 
 class StorageSettings(BaseModel):
@@ -144,6 +174,12 @@ class Settings(BaseSettings):
     )
     rotation: RotationSettings = Field(
         default_factory=lambda: RotationSettings()  # type: ignore[call-arg]
+    )
+    backup: BackupSettings = Field(
+        default_factory=lambda: BackupSettings()  # type: ignore[call-arg]
+    )
+    erasure: ErasureSettings = Field(
+        default_factory=lambda: ErasureSettings()  # type: ignore[call-arg]
     )
 
     @field_validator("kms_providers")

@@ -18,7 +18,13 @@ Callers branch on *kind*, never on message text, so the tree is the contract::
     ├── KeyExists            creating a master key whose id is taken.
     ├── TenantExists         creating a tenant twice.
     ├── ConfigError          bad configuration, a root key with loose permissions, missing home.
-    └── InvalidRequest       a caller error detected before any work (bad range, bad id, …).
+    ├── InvalidRequest       a caller error detected before any work (bad range, bad id, …).
+    ├── AuditUnavailable     the audit log cannot take an entry (unwritable, truncated): the
+    │                        action it would record is refused, fail closed.
+    ├── BackupInvalid        a backup that is not one, or is corrupt, truncated, tampered with
+    │                        or not opened by its key: one kind for all, nothing is written.
+    └── RestoreRefused       restoring would be unsafe now: target home not empty, tombstone
+                             ledger missing or not verifying (erasures could be undone).
 
 When a key id read from a ciphertext header is unknown, opening raises ``OpenError``: the
 header is attacker-controlled, so "no such key" is just another way the ciphertext is wrong.
@@ -27,6 +33,8 @@ header is attacker-controlled, so "no such key" is just another way the cipherte
 from __future__ import annotations
 
 __all__ = [
+    "AuditUnavailable",
+    "BackupInvalid",
     "CallvaultError",
     "ConfigError",
     "EnvironmentMismatch",
@@ -37,6 +45,7 @@ __all__ = [
     "KeyUnavailable",
     "OpenError",
     "ProviderUnreachable",
+    "RestoreRefused",
     "TenantExists",
 ]
 
@@ -88,3 +97,15 @@ class ConfigError(CallvaultError):
 
 class InvalidRequest(CallvaultError):
     """The request is malformed (bad range, bad identifier); nothing was changed."""
+
+
+class BackupInvalid(CallvaultError):
+    """The backup cannot be trusted: not a backup, corrupt, truncated or tampered with."""
+
+
+class RestoreRefused(CallvaultError):
+    """Restoring would be unsafe (non-empty target, no or bad tombstone ledger)."""
+
+
+class AuditUnavailable(CallvaultError):
+    """The audit log cannot take an entry; the action it would record does not happen."""

@@ -7,10 +7,7 @@ once it is restored and the breaker's cool-down has passed, writes work again.""
 from __future__ import annotations
 
 import contextlib
-import select
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,15 +18,7 @@ import pytest
 
 from callvault import Vault
 from callvault.api import ApiServices
-
-_MOTO = (
-    "import sys\n"
-    "from moto.server import ThreadedMotoServer\n"
-    "server = ThreadedMotoServer('127.0.0.1', 0, verbose=False)\n"
-    "server.start()\n"
-    "print(server.get_host_and_port()[1], flush=True)\n"
-    "sys.stdin.read()\n"
-)
+from callvault.testing import moto_available, moto_server
 
 
 class Relay:
@@ -81,20 +70,10 @@ class Relay:
 
 @pytest.fixture
 def moto_port() -> Iterator[int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _MOTO],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    assert proc.stdout is not None and proc.stdin is not None
-    ready, _, _ = select.select([proc.stdout], [], [], 30)
-    assert ready, "moto did not start"
-    try:
-        yield int(proc.stdout.readline())
-    finally:
-        proc.stdin.close()
-        proc.kill()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    if not moto_available():
+        pytest.skip("moto[server] is not installed")
+    with moto_server() as port:
+        yield port
 
 
 def test_a_kms_outage_fails_writes_closed_and_keeps_cached_reads(

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from callvault import ConfigError
 from callvault.audit import AuditEntry, AuditLog, verify_log
 from callvault.audit._store import read_frames
+from callvault.errors import AuditUnavailable, ConfigError
 
 N = 8
 
@@ -110,8 +110,9 @@ def test_truncation_without_rebuilding_the_index_is_found_and_appends_stop(
 ) -> None:
     _write(full, _frames(full)[:6], reindex=False)
     assert _kinds_at(full) == {6: {"truncated"}}
-    with pytest.raises(ConfigError, match="truncated"):
+    with pytest.raises(AuditUnavailable, match="truncated") as refused:
         full.append(entry(99))
+    assert isinstance(refused.value.__cause__, ConfigError)
 
 
 def test_a_rewritten_prefix_breaks_consistency_with_the_checkpoint(full: AuditLog) -> None:

@@ -121,3 +121,7 @@ def world(vault: Vault) -> Iterator[World]:
     world.add_call("acme", None, 1)
     yield world
     services.close()
+
+
+cli_serve = _api_conftest.cli_serve
+run_cli = _api_conftest.run_cli

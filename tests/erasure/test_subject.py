@@ -107,14 +107,3 @@ def test_rerun_after_crash_is_idempotent(world: World) -> None:
     assert done.state is ErasureState.DONE
     assert world.erasures.run_due() == []
     assert world.opens("acme", BOB)
-
-
-def test_audit_sink_hears_of_each_execution(world: World) -> None:
-    heard: list[dict[str, object]] = []
-    erasures = type(world.erasures)(
-        world.vault, world.services.objects, world.services.records, audit=heard.append
-    )
-    request = erasures.schedule("acme", Target(subject=BOB), grace_days=0)
-    erasures.run_due()
-    assert [(e["action"], e["erasure_id"]) for e in heard] == [("erasure.executed", request.id)]
-    assert all(BOB not in str(v) for e in heard for v in e.values())

@@ -41,7 +41,12 @@ def kms(tmp_path: Path, clock: Clock) -> LocalKms:
     kms = LocalKms(
         tmp_path / "k.cvkr", KeyMaterial(os.urandom(32), "root"), Environment.DEV, clock=clock
     )
-    for key_id in ("dev/acme/default", "dev/acme/backup", "dev/platform/jwt-signing"):
+    for key_id in (
+        "dev/acme/default",
+        "dev/acme/backup",
+        "dev/platform/backup",
+        "dev/platform/jwt-signing",
+    ):
         kms.create_key(key_id, {})
     clock.now = T0 + timedelta(days=200)
     kms.create_key("dev/globex/default", {})  # a younger key
@@ -60,6 +65,7 @@ def test_status_follows_the_seed_cadence(kms: LocalKms) -> None:
         "dev/acme/backup": (KeyKind.BACKUP, DueState.OK),
         "dev/acme/default": (KeyKind.MASTER, DueState.OK),
         "dev/globex/default": (KeyKind.MASTER, DueState.OK),
+        "dev/platform/backup": (KeyKind.BACKUP, DueState.OK),
         "dev/platform/jwt-signing": (KeyKind.PLATFORM, DueState.OK),
     }
     soon = _states(kms, T0 + timedelta(days=340))
@@ -69,14 +75,19 @@ def test_status_follows_the_seed_cadence(kms: LocalKms) -> None:
     assert late["dev/acme/default"][1] is late["dev/acme/backup"][1] is DueState.OVERDUE
     assert late["dev/globex/default"][1] is DueState.OK
     shorter = Cadence(backup_key=timedelta(days=30))
-    assert _states(kms, T0 + timedelta(days=31), shorter)["dev/acme/backup"][1] is DueState.OVERDUE
+    short = _states(kms, T0 + timedelta(days=31), shorter)
+    assert short["dev/acme/backup"][1] is short["dev/platform/backup"][1] is DueState.OVERDUE
 
 
 def test_rotate_due_rotates_only_overdue_enabled_keys_once(kms: LocalKms, clock: Clock) -> None:
     kms.disable_key("dev/acme/backup")  # disabled: left alone, still reported
     clock.now = T0 + timedelta(days=366)
     rotated = rotate_due(kms, Cadence(), now=clock)
-    assert sorted(k.key_id for k in rotated) == ["dev/acme/default", "dev/platform/jwt-signing"]
+    assert sorted(k.key_id for k in rotated) == [
+        "dev/acme/default",
+        "dev/platform/backup",
+        "dev/platform/jwt-signing",
+    ]
     assert kms.describe_key("dev/acme/default").primary_version == 2
     assert rotate_due(kms, Cadence(), now=clock) == []  # a second run (another replica)
     assert kms.describe_key("dev/acme/default").primary_version == 2

@@ -9,6 +9,10 @@ sealed with context (tenant, ANALYTICS, id, subject=caller), so erasing the call
 the notes too while the clear statistics stay usable. Without a caller, both parts are under
 the tenant key. The sealed call id and blind index are checked against the row's clear
 columns on read.
+
+Audit (``audit``, the request's ``Trail.point``): ``add`` logs after sealing and before the
+INSERT, ``get`` once the row opened and before it is returned; the caller, if any, is the
+entry's subject (its keyed HMAC only).
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import json
 
 from callvault._ids import DataClass
 from callvault._vault import Vault
+from callvault.api._audit import AuditPoint, key_reference
 from callvault.api._errors import NotFound
 from callvault.api._schemas import AnalyticsCreate, AnalyticsOut
-from callvault.api._transcripts import open_for_subject, seal_for_subject
+from callvault.api._transcripts import open_for_subject, seal_for_subject, split_subject_frame
 from callvault.errors import OpenError
 from callvault.storage.records import NewAnalytics, RecordNotFound, RecordStore, new_record_id
 
@@ -27,8 +32,8 @@ __all__ = ["Analytics"]
 
 
 class Analytics:
-    def __init__(self, vault: Vault, store: RecordStore) -> None:
-        self._vault, self._store = vault, store
+    def __init__(self, vault: Vault, store: RecordStore, audit: AuditPoint | None = None) -> None:
+        self._vault, self._store, self._audit = vault, store, audit
 
     def add(self, tenant: str, body: AnalyticsCreate) -> str:
         self._vault.tenants.get(tenant)
@@ -51,6 +56,9 @@ class Analytics:
             caller_index=index,
             id=record_id,
         )
+        if self._audit is not None:
+            key = key_reference(split_subject_frame(blob)[1])
+            self._audit(record_id, subject=body.caller, key=key)
         return self._store.add_analytics(tenant, record)
 
     def get(self, tenant: str, record_id: str) -> AnalyticsOut:
@@ -71,6 +79,9 @@ class Analytics:
                 raise OpenError
         except (ValueError, KeyError, TypeError):
             raise OpenError from None
+        if self._audit is not None:
+            key = key_reference(split_subject_frame(row.sealed_fields)[1])
+            self._audit(row.id, subject=subject, key=key)
         return AnalyticsOut(
             id=row.id,
             call_id=row.call_id,

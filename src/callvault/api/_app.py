@@ -6,25 +6,30 @@ of ``_errors``; framework errors (unknown route, wrong method, a body that fails
 are mapped to it too, with validation failures as 400 rather than FastAPI's 422 (DESIGN.md
 lists 400 for bad input). Interactive docs pages are off: they load scripts from a CDN,
 which a TLS-only, no-third-party service should not serve; ``/openapi.json`` stays.
+
+Each handler first closes the request's audit trail (``api._audit``) with the failure's
+kind, so an authorized request that fails is in the audit log as well as one that succeeds.
 """
 
 from __future__ import annotations
 
 import logging
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callvault._vault import Vault
+from callvault.api._audit import trail_of
 from callvault.api._errors import RangeNotSatisfiable, error_body, map_error
 from callvault.api._headers import SecurityHeadersMiddleware
 from callvault.api._limits import BodyLimitMiddleware
 from callvault.api._services import ApiServices
 from callvault.api.routes import ROUTERS
 from callvault.auth import AuthenticationError
-from callvault.errors import CallvaultError
+from callvault.errors import CallvaultError, InvalidRequest
 
 __all__ = ["create_app"]
 
@@ -49,12 +54,26 @@ def create_app(vault: Vault, *, services: ApiServices | None = None) -> FastAPI:
     app.add_exception_handler(CallvaultError, _callvault_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
     for router in ROUTERS:
         app.include_router(router)
     return app
 
 
+async def _close_trail(request: Request, exc: BaseException) -> None:
+    """Log the failure in the request's audit trail; an audit failure here is only logged:
+    the request already fails, and nothing it did is acknowledged."""
+    trail = trail_of(request)
+    if trail is None:
+        return
+    try:
+        await anyio.to_thread.run_sync(trail.failed, exc)
+    except CallvaultError:
+        log.error("could not log the failure of %s %s", request.method, request.url.path)
+
+
 async def _callvault_error(request: Request, exc: Exception) -> JSONResponse:
+    await _close_trail(request, exc)
     status, code, message = map_error(exc)
     headers: dict[str, str] = {}
     if isinstance(exc, AuthenticationError):
@@ -71,6 +90,7 @@ async def _callvault_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    await _close_trail(request, InvalidRequest("request validation"))
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()))
     message = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
@@ -83,3 +103,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
     )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Anything outside the error tree: a 500 (Starlette logs the traceback after)."""
+    await _close_trail(request, exc)
+    status, code, message = map_error(exc)
+    return JSONResponse(error_body(code, message), status_code=status)

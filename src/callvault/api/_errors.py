@@ -25,6 +25,8 @@ OpenError              500     integrity_error               the *stored* object
                                                              integrity failure (tampering, bit
                                                              rot, a bug); one opaque message
 KeyUnavailable         503     key_unavailable               the KMS is down; retry later
+AuditUnavailable       503     audit_unavailable             the audit log refused the entry:
+                                                             the action was not performed
 ObjectStoreError       503     storage_unavailable           the backend failed; retry later
 ConfigError            500     server_misconfigured          (incl. EnvironmentMismatch below)
 EnvironmentMismatch    500     server_misconfigured
@@ -42,6 +44,7 @@ from typing import Final
 
 from callvault.auth import AuthenticationError, AuthorizationError
 from callvault.errors import (
+    AuditUnavailable,
     CallvaultError,
     ConfigError,
     EnvironmentMismatch,
@@ -58,6 +61,7 @@ from callvault.storage.objects import ObjectNotFound, ObjectStoreError
 __all__ = [
     "STATUS_TABLE",
     "ApiError",
+    "AuditUnavailable",
     "Conflict",
     "NotFound",
     "PayloadTooLarge",
@@ -94,6 +98,7 @@ class RangeNotSatisfiable(ApiError):
 _FIXED: Final = {
     "integrity_error": OpenError.MESSAGE,
     "key_unavailable": "the key service is unavailable; retry later",
+    "audit_unavailable": "the audit log is unavailable; nothing was done; retry later",
     "storage_unavailable": "the storage backend is unavailable; retry later",
     "server_misconfigured": "the server is misconfigured; see its log",
     "internal_error": "internal error; see the server log",
@@ -115,6 +120,7 @@ STATUS_TABLE: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
     (RangeNotSatisfiable, 416, "range_not_satisfiable"),
     (OpenError, 500, "integrity_error"),
     (KeyUnavailable, 503, "key_unavailable"),
+    (AuditUnavailable, 503, "audit_unavailable"),
     (ObjectStoreError, 503, "storage_unavailable"),
     (EnvironmentMismatch, 500, "server_misconfigured"),
     (ConfigError, 500, "server_misconfigured"),

@@ -48,9 +48,7 @@ class SecurityHeadersMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() not in _NAMES
-                ]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _NAMES]
                 headers.extend(_ALWAYS)
                 if not any(k.lower() == b"cache-control" for k, _ in headers):
                     headers.append((b"cache-control", b"no-store"))

@@ -23,6 +23,12 @@ and checked once more before the marker is written, so a replica that stalled pa
 lease and lost the id writes no marker. Without a records store (library use), the lease
 is in-process (``ProcessClaims``).
 
+Audit (``audit``, the request's ``Trail.point``): PUT logs after sealing both objects and
+before the marker is written; DELETE after finding the marker and before removing it; a
+read is logged by the route before the first byte leaves. A crash at any point therefore
+leaves no recording or a logged one. The marker write and the deletion are methods of
+their own (``_write_marker``, ``_delete_objects``) so the crash tests can stop there.
+
 Erasure (later) finds a subject's recordings by the blind id in their headers and deletes
 both objects; until then a subject's sidecar opens under the tenant key, so it is deleted
 with the recording.
@@ -34,13 +40,14 @@ import contextlib
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from callvault._ids import DataClass, check_subject
 from callvault._vault import Vault
+from callvault.api._audit import AuditPoint, KeyTap
 from callvault.api._errors import Conflict, NotFound, PayloadTooLarge
 from callvault.errors import InvalidRequest, OpenError
 from callvault.format import RangeReader
@@ -84,8 +91,9 @@ class OpenedRecording:
     reader: ObjectReader
     ranges: RangeReader = field(repr=False)
     length: int
+    subject: str | None = field(default=None, repr=False)
 
-    def iter_plaintext(self, start: int, end: int) -> Iterator[bytes]:
+    def iter_plaintext(self, start: int, end: int) -> Generator[bytes]:
         """``start..end`` inclusive in pieces of about 256 KiB; closes the reader at the end."""
         try:
             if end < start:
@@ -140,8 +148,16 @@ class _HeldInProcess:
 
 
 class Recordings:
-    def __init__(self, vault: Vault, objects: ObjectStore, max_bytes: int, claims: Claims) -> None:
+    def __init__(
+        self,
+        vault: Vault,
+        objects: ObjectStore,
+        max_bytes: int,
+        claims: Claims,
+        audit: AuditPoint | None = None,
+    ) -> None:
         self._vault, self._objects, self._max, self._claims = vault, objects, max_bytes, claims
+        self._audit = audit
 
     def put(
         self, tenant: str, recording_id: str, subject: str | None, body: Iterable[bytes]
@@ -171,15 +187,22 @@ class Recordings:
             raise Conflict(f"recording {recording_id} already exists")
         counted = _Counted(body, self._max, lease)
         context = self._vault.context(tenant, DataClass.RECORDING, recording_id, subject)
+        tap = KeyTap(self._vault.seal_iter(context, counted))
         sealed = self._objects.put_stream(
-            object_key(tenant, DataClass.RECORDING, recording_id),
-            self._vault.seal_iter(context, counted),
+            object_key(tenant, DataClass.RECORDING, recording_id), tap
         )
-        lease.renew(force=True)  # still ours: only then may the commit marker be written
         meta = json.dumps({"v": 1, "subject": subject}).encode()
         meta_context = self._vault.context(tenant, DataClass.RECORDING, recording_id + _META)
-        self._objects.put_stream(meta_key, [self._vault.seal(meta_context, meta)])
+        sealed_meta = self._vault.seal(meta_context, meta)
+        lease.renew(force=True)  # still ours: only then may the commit marker be written
+        if self._audit is not None:
+            self._audit(recording_id, subject=subject, key=tap.key)
+        self._write_marker(meta_key, sealed_meta)
         return RecordingInfo(tenant, recording_id, counted.total, sealed.size)
+
+    def _write_marker(self, meta_key: str, sealed_meta: bytes) -> None:
+        """The commit: from here on the recording exists."""
+        self._objects.put_stream(meta_key, [sealed_meta])
 
     def open(self, tenant: str, recording_id: str) -> OpenedRecording:
         self._vault.tenants.get(tenant)
@@ -197,11 +220,19 @@ class Recordings:
         except BaseException:
             reader.close()
             raise
-        return OpenedRecording(reader, ranges, length)
+        return OpenedRecording(reader, ranges, length, subject)
 
     def delete(self, tenant: str, recording_id: str) -> None:
         self._vault.tenants.get(tenant)
         check_recording_id(recording_id)
+        if not self._objects.exists(object_key(tenant, DataClass.RECORDING, recording_id + _META)):
+            raise NotFound(f"no recording {recording_id}")
+        if self._audit is not None:
+            self._audit(recording_id)
+        self._delete_objects(tenant, recording_id)
+
+    def _delete_objects(self, tenant: str, recording_id: str) -> None:
+        """The deletion: the marker first (that deletes the recording), then the audio."""
         try:
             self._objects.delete(object_key(tenant, DataClass.RECORDING, recording_id + _META))
         except ObjectNotFound:

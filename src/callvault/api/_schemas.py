@@ -99,15 +99,29 @@ CALLER_DESCRIPTION = (
     "a SIP address of record with a lower-case host (sip:alice@example.com), or "
     "anon:<pseudonym> for a withheld number"
 )
-Caller = Annotated[str, Field(
-    description=CALLER_DESCRIPTION, pattern=CALLER_PATTERN,
-    examples=["+15551234567", "sip:alice@example.com", "anon:call-2026-0001"])]
-CallId = Annotated[str, Field(
-    description="The call this belongs to: 1-128 characters of A-Z a-z 0-9 . _ : -",
-    pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$", examples=["call-2026-0001"])]
-Label = Annotated[str, Field(
-    description="A short lower-case label (stored in clear for queries): a-z 0-9 _ -",
-    pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+Caller = Annotated[
+    str,
+    Field(
+        description=CALLER_DESCRIPTION,
+        pattern=CALLER_PATTERN,
+        examples=["+15551234567", "sip:alice@example.com", "anon:call-2026-0001"],
+    ),
+]
+CallId = Annotated[
+    str,
+    Field(
+        description="The call this belongs to: 1-128 characters of A-Z a-z 0-9 . _ : -",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
+        examples=["call-2026-0001"],
+    ),
+]
+Label = Annotated[
+    str,
+    Field(
+        description="A short lower-case label (stored in clear for queries): a-z 0-9 _ -",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+    ),
+]
 Seconds = Annotated[float, Field(ge=0, le=7 * 24 * 3600, allow_inf_nan=False)]
 
 
@@ -129,17 +143,24 @@ class TranscriptCreate(_Request):
     caller: Caller
     text: str = Field(max_length=2_000_000, description="The full transcript text")
     segments: list[Segment] = Field(
-        default_factory=list, max_length=20_000, description="Timed segments, optional")
+        default_factory=list, max_length=20_000, description="Timed segments, optional"
+    )
     member_number: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9./-]{1,64}$",
-        description="Health-plan member number; sealed on its own (field-level encryption)")
+        default=None,
+        pattern=r"^[A-Za-z0-9./-]{1,64}$",
+        description="Health-plan member number; sealed on its own (field-level encryption)",
+    )
     insurance_number: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9./-]{1,64}$",
-        description="Insurance policy number; sealed on its own (field-level encryption)")
+        default=None,
+        pattern=r"^[A-Za-z0-9./-]{1,64}$",
+        description="Insurance policy number; sealed on its own (field-level encryption)",
+    )
     card_last4: str | None = Field(
-        default=None, pattern=r"^[0-9]{4}$",
+        default=None,
+        pattern=r"^[0-9]{4}$",
         description="Last four digits of a payment card (never a full card number); "
-        "sealed on its own")
+        "sealed on its own",
+    )
 
 
 class Created(BaseModel):
@@ -152,8 +173,9 @@ class AnalyticsCreate(_Request):
     duration_seconds: Seconds = Field(description="Call length in seconds (stored in clear)")
     outcome: Label | None = Field(default=None, description="e.g. resolved (stored in clear)")
     sentiment: Label | None = Field(default=None, description="e.g. positive (stored in clear)")
-    notes: str | None = Field(default=None, max_length=100_000,
-                              description="Free text; sealed, never stored in clear")
+    notes: str | None = Field(
+        default=None, max_length=100_000, description="Free text; sealed, never stored in clear"
+    )
 
 
 class AnalyticsOut(BaseModel):
@@ -187,11 +209,17 @@ class KeyOut(BaseModel):
     def of(cls, key: KeyDescription) -> KeyOut:
         deletion = key.deletion_date.isoformat() if key.deletion_date else None
         return cls(
-            key_id=key.key_id, provider=key.provider, environment=str(key.environment),
-            state=str(key.state), primary_version=key.primary_version,
-            min_decrypt_version=key.min_decrypt_version, versions=list(key.versions),
-            created_at=key.created_at.isoformat(), rotated_at=key.rotated_at.isoformat(),
-            deletion_date=deletion, labels=dict(key.labels),
+            key_id=key.key_id,
+            provider=key.provider,
+            environment=str(key.environment),
+            state=str(key.state),
+            primary_version=key.primary_version,
+            min_decrypt_version=key.min_decrypt_version,
+            versions=list(key.versions),
+            created_at=key.created_at.isoformat(),
+            rotated_at=key.rotated_at.isoformat(),
+            deletion_date=deletion,
+            labels=dict(key.labels),
         )
 
 
@@ -201,6 +229,8 @@ class KeyList(BaseModel):
 
 class KeyRotate(_Request):
     data_class: DataClass | None = Field(
-        default=None, alias="class",
+        default=None,
+        alias="class",
         description="Rotate the master key of this class (its dedicated key if it has one, "
-        "else the tenant's shared key); omitted: the shared key")
+        "else the tenant's shared key); omitted: the shared key",
+    )

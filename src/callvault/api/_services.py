@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from callvault._vault import Vault
 from callvault.api._recordings import Claims, ProcessClaims
+from callvault.audit import AuditLog, attach_audit
 from callvault.auth import ApiKeyStore, SigningKeyRing, TokenService
 from callvault.storage.objects import LocalObjectStore, ObjectStore, open_s3_store
 from callvault.storage.records import (
@@ -40,6 +41,9 @@ class ApiServices:
     upload_claims: Claims
     """Upload leases: ``records.claims`` when there is a records store (shared by every
     replica on that database), else in-process."""
+    audit: AuditLog
+    """The vault's one audit log (``attach_audit``: key events go there too); every data
+    access and admin action of the API is appended to it before it is acknowledged."""
     records: RecordStore | None = None
     """Transcripts and analytics; ``None`` when not wired (their routes then answer 500)."""
 
@@ -85,6 +89,7 @@ class ApiServices:
             tokens=TokenService(keyring),
             api_keys=ApiKeyStore(vault.home, vault.provider),
             upload_claims=records.claims if records is not None else ProcessClaims(),
+            audit=attach_audit(vault),
             records=records,
         )
 

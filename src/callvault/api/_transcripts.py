@@ -32,6 +32,11 @@ opened: they come back ``null``, and ``redacted_fields`` lists *every* field of
 does not tell which of them a caller gave either. Free text (``text``, segments) is not
 redacted: it is what ``transcripts:read`` is for, and whatever a caller said in it stays.
 
+**Audit** (``audit``, the request's ``Trail.point``): ``add`` logs after sealing and before
+the INSERT; ``get`` and ``find_by_caller`` log once everything is opened and before the
+view is returned (so before any byte of the response), with the caller as the entry's
+subject (stored as its keyed HMAC only).
+
 On read, the row's clear columns are checked against the sealed document (call id) and the
 subject part (blind index): a row whose clear columns were edited fails as ``OpenError``.
 """
@@ -47,6 +52,7 @@ from pydantic import BaseModel, Field
 
 from callvault._ids import DataClass
 from callvault._vault import Vault
+from callvault.api._audit import AuditPoint, key_reference
 from callvault.api._errors import NotFound
 from callvault.api._schemas import Segment, TranscriptCreate
 from callvault.errors import OpenError
@@ -156,8 +162,8 @@ class TranscriptViewList(BaseModel):
 
 
 class Transcripts:
-    def __init__(self, vault: Vault, store: RecordStore) -> None:
-        self._vault, self._store = vault, store
+    def __init__(self, vault: Vault, store: RecordStore, audit: AuditPoint | None = None) -> None:
+        self._vault, self._store, self._audit = vault, store, audit
 
     def add(self, tenant: str, body: TranscriptCreate) -> str:
         self._vault.tenants.get(tenant)
@@ -185,6 +191,9 @@ class Transcripts:
         )
         index = self._vault.keys.subject_key_id(tenant, body.caller)
         record = NewTranscript(call_id=body.call_id, caller_index=index, sealed=blob, id=record_id)
+        if self._audit is not None:
+            key = key_reference(split_subject_frame(blob)[1])
+            self._audit(record_id, subject=body.caller, key=key)
         return self._store.add_transcript(tenant, record)
 
     def get(self, tenant: str, record_id: str, *, sensitive: bool) -> TranscriptView:
@@ -194,16 +203,24 @@ class Transcripts:
             row = self._store.get_transcript(tenant, record_id)
         except RecordNotFound:
             raise NotFound(f"no transcript {record_id}") from None
-        return self._open(row, sensitive)
+        view, subject = self._open(row, sensitive)
+        if self._audit is not None:
+            self._audit(
+                record_id, subject=subject, key=key_reference(split_subject_frame(row.sealed)[1])
+            )
+        return view
 
     def find_by_caller(self, tenant: str, caller: str, *, sensitive: bool) -> list[TranscriptView]:
         """The caller's transcripts, oldest first, redacted unless ``sensitive``."""
         self._vault.tenants.get(tenant)
         index = self._vault.keys.subject_key_id(tenant, caller)
         rows = self._store.find_transcripts_by_caller_index(tenant, index)
-        return [self._open(row, sensitive) for row in rows]
+        views = [self._open(row, sensitive)[0] for row in rows]
+        if self._audit is not None:
+            self._audit(subject=caller, detail={"count": str(len(views))})
+        return views
 
-    def _open(self, row: Transcript, sensitive: bool) -> TranscriptView:
+    def _open(self, row: Transcript, sensitive: bool) -> tuple[TranscriptView, str]:
         subject, plaintext = open_for_subject(
             self._vault, row.tenant, DataClass.TRANSCRIPT, row.id, row.sealed, row.caller_index
         )
@@ -215,7 +232,7 @@ class Transcripts:
             if not isinstance(sealed_fields, dict) or "caller" not in sealed_fields:
                 raise OpenError
             fields = self._open_fields(row, subject, sealed_fields) if sensitive else {}
-            return TranscriptView(
+            view = TranscriptView(
                 id=row.id,
                 call_id=row.call_id,
                 text=document["text"],
@@ -226,6 +243,7 @@ class Transcripts:
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise OpenError from None
+        return view, subject
 
     def _open_fields(
         self, row: Transcript, subject: str, sealed_fields: dict[str, Any]

@@ -15,6 +15,7 @@ from callvault.audit._merkle import (
 from callvault.audit._note import Checkpoint, NoteVerifier, parse_checkpoint, sign_note
 from callvault.audit._sink import AuditKeyEvents
 from callvault.audit._verify import Finding, VerifyReport, verify_log
+from callvault.audit._wiring import attach_audit
 
 __all__ = [
     "AUDIT_DIR",
@@ -27,6 +28,7 @@ __all__ = [
     "Finding",
     "NoteVerifier",
     "VerifyReport",
+    "attach_audit",
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",

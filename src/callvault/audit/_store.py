@@ -1,103 +1,92 @@
 """The audit log's files: an append-only log of framed sealed entries and a leaf index.
 
 ``audit/log.cvl`` is a sequence of frames ``u32 length || payload`` (payload: the sealed
-entry, see ``AuditKeys.seal``). ``append`` writes one frame and ``fsync``s the file before
-returning, so an entry is on disk before the action it records is acknowledged.
+entry, see ``AuditKeys.seal``). ``append`` returns only after the frame was written and the
+file ``fsync``ed, so an entry is on disk before the action it records is acknowledged.
 ``audit/log.idx`` holds ``u64 end offset || leaf hash`` per entry for fast proofs; it is a
 cache: written after the log and without fsync, because it can always be rebuilt from the
 log. Appends from several processes serialise on ``audit/log.lock``.
 
-Crash recovery (under the lock, before each append): complete frames the index does not yet
-list are indexed; a torn final frame (a crash mid-write, never acknowledged) is cut off. A
-log *shorter* than its index was truncated by someone: appending then fails closed.
+Fast path: the files stay open (``_files``) and threads appending at once share one
+``fsync`` (``_commit``): the batch's leader takes the file lock, seals each entry for the
+next sequence number, writes every frame with one ``write`` and ``fsync``s once.
+
+Crash recovery (under the lock, before a batch) runs only when the files are not as this
+process left them (inode or size of the log or index changed: another process appended, or
+crashed mid-write): complete frames the index does not yet list are indexed; a torn final
+frame (a crash mid-write, never acknowledged) is cut off. A log *shorter* than its index
+was truncated by someone: appending then fails closed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import struct
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from callvault._atomic import exclusive_lock
+from callvault.audit._commit import GroupCommit
+from callvault.audit._files import OpenFiles as _OpenFiles
+from callvault.audit._files import inode_size
+from callvault.audit._frames import (
+    FRAME_LEN,
+    INDEX_RECORD,
+    MAX_ENTRY_BYTES,
+    Frames,
+    read_frames,
+)
 from callvault.audit._merkle import leaf_hash
-from callvault.errors import ConfigError
+from callvault.errors import AuditUnavailable, ConfigError
 
-__all__ = ["MAX_ENTRY_BYTES", "AuditStore", "Frames", "read_frames"]
+__all__ = ["MAX_ENTRY_BYTES", "AuditStore", "Frames", "Seal", "read_frames"]
 
-MAX_ENTRY_BYTES = 64 * 1024
-_LEN = struct.Struct(">I")
-_INDEX = struct.Struct(">Q32s")
+_Seen = tuple[int, int, int, int]
+"""(log inode, log size, index inode, index size); -1 for a missing file."""
+Seal = Callable[[int], bytes]
+"""Seals an entry for the sequence number it gets: ``seq -> payload``."""
 
-
-@dataclass(frozen=True, slots=True)
-class Frames:
-    payloads: list[bytes]
-    ends: list[int]
-    torn_at: int | None
-    """Byte offset of an incomplete final frame, if any."""
-
-
-def read_frames(data: bytes, start: int = 0) -> Frames:
-    payloads: list[bytes] = []
-    ends: list[int] = []
-    offset = start
-    while offset < len(data):
-        if offset + _LEN.size > len(data):
-            return Frames(payloads, ends, offset)
-        (length,) = _LEN.unpack_from(data, offset)
-        end = offset + _LEN.size + length
-        if length > MAX_ENTRY_BYTES or end > len(data):
-            return Frames(payloads, ends, offset)
-        payloads.append(data[offset + _LEN.size : end])
-        ends.append(end)
-        offset = end
-    return Frames(payloads, ends, None)
+_LEN, _INDEX = FRAME_LEN, INDEX_RECORD
 
 
 class AuditStore:
+    """The log's files, kept open between appends; see the module docstring."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.log_path = directory / "log.cvl"
         self.index_path = directory / "log.idx"
+        self._paths = (str(self.log_path), str(self.index_path))  # os.stat on str: cheaper
         self.lock_path = directory / "log.lock"
-        self._thread_lock = threading.Lock()
+        self._commit: GroupCommit[Seal, tuple[int, bytes]] = GroupCommit(self._write_batch)
+        # Touched only while holding the file lock (a batch or ``locked()``):
+        self._files = _OpenFiles(directory, self.log_path, self.index_path, self.lock_path)
+        self._seen: _Seen | None = None
+        """(log inode, log size, index inode, index size) after this process's last write
+        or recovery: the same again means no other process appended meanwhile."""
+        self._count = 0
+        self.batches = 0
+        """Batches this process made durable (one ``fsync`` each): entries / batches is the
+        group commit's sharing factor, reported by the bench."""
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """This process's threads and other processes, one at a time."""
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with self._thread_lock, exclusive_lock(self.lock_path):
+        with self._commit.exclusive(), self._files.flock():
             yield
 
-    def append(self, seal: Callable[[int], bytes]) -> tuple[int, bytes]:
+    def append(self, seal: Seal) -> tuple[int, bytes]:
         """Seal the next entry for its sequence number, write it durably; (seq, leaf hash).
 
-        The caller must hold ``locked()``.
+        Concurrent calls share one ``fsync`` (group commit); each returns once its own
+        entry is durable. Any failure raises ``AuditUnavailable``, chained to the cause.
         """
-        seq, _ = self._recover()
-        payload = seal(seq)
-        if len(payload) > MAX_ENTRY_BYTES:
-            raise ConfigError("audit entry too large")
-        created = not self.log_path.exists()
-        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            frame = _LEN.pack(len(payload)) + payload
-            if os.write(fd, frame) != len(frame):
-                raise OSError("short write to the audit log")
-            os.fsync(fd)
-            end = os.fstat(fd).st_size
-        finally:
-            os.close(fd)
-        if created:
-            _fsync_dir(self.directory)
-        leaf = leaf_hash(payload)
-        with open(self.index_path, "ab") as index:
-            index.write(_INDEX.pack(end, leaf))
-        return seq, leaf
+        outcome = self._commit.submit(seal)
+        if isinstance(outcome, BaseException):
+            raise AuditUnavailable(f"the audit log cannot take an entry: {_why(outcome)}") from (
+                outcome
+            )
+        return outcome
 
     def leaf_hashes(self) -> list[bytes]:
         """Leaf hashes of every indexed entry (run ``recover`` first for the latest)."""
@@ -106,7 +95,9 @@ class AuditStore:
     def recover(self) -> int:
         """Index any unindexed complete frames, cut a torn tail; the entry count."""
         with self.locked():
-            return self._recover()[0]
+            if not self._files.is_open:  # reading only: create nothing
+                return self._recover()[0]
+            return self._refresh()[0]
 
     def read_log(self) -> bytes:
         try:
@@ -164,10 +155,97 @@ class AuditStore:
                 os.fsync(handle.fileno())
         return count + len(frames.payloads), good_end
 
+    # -- writing a batch (the group commit's leader, see _commit) -----------------------
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    def _write_batch(self, seals: list[Seal]) -> list[tuple[int, bytes] | BaseException]:
+        """Seal, write and ``fsync`` a batch of entries under the file lock, in order."""
+        with self._files.flock():
+            try:
+                count, seen = self._refresh()
+                outcomes: list[tuple[int, bytes] | BaseException] = []
+                frames: list[bytes] = []
+                leaves: list[bytes] = []
+                for seal in seals:
+                    try:
+                        payload = seal(count + len(frames))
+                        if len(payload) > MAX_ENTRY_BYTES:
+                            raise ConfigError("audit entry too large")
+                    except Exception as exc:  # this entry fails, its number is not used
+                        outcomes.append(exc)
+                        continue
+                    leaves.append(leaf_hash(payload))
+                    outcomes.append((count + len(frames), leaves[-1]))
+                    frames.append(_LEN.pack(len(payload)) + payload)
+                if frames:
+                    self._write_durably(seen, count, frames, leaves)
+                return outcomes
+            except BaseException:
+                self._forget()  # state unknown: reopen and recover before the next write
+                raise
+
+    def _write_durably(
+        self,
+        seen: _Seen,
+        count: int,
+        frames: list[bytes],
+        leaves: list[bytes],
+    ) -> None:
+        """One ``write`` of every frame, one ``fsync``, then the index records (a cache)."""
+        log_ino, end, index_ino, index_size = seen
+        data = b"".join(frames)
+        log_fd, index_fd = self._files.fds()
+        try:
+            if os.write(log_fd, data) != len(data):
+                raise OSError(errno.EIO, "short write to the audit log")
+            os.fsync(log_fd)
+        except BaseException:
+            # Not acknowledged: take the frames back out if we can, so an entry whose
+            # action was refused does not stay in the log (else recovery keeps or cuts it).
+            with contextlib.suppress(OSError):
+                os.ftruncate(log_fd, end)
+            raise
+        self.batches += 1
+        records = []
+        for frame, leaf in zip(frames, leaves, strict=True):
+            end += len(frame)
+            records.append(_INDEX.pack(end, leaf))
+        self._count = count + len(frames)
+        index = b"".join(records)
+        try:  # the index is a cache: a failure here only costs a recovery next time
+            if os.write(index_fd, index) != len(index):
+                raise OSError(errno.EIO, "short write to the audit index")
+        except OSError:
+            self._forget()
+            return
+        # Both files are O_APPEND and we hold the lock: their new sizes are known exactly.
+        self._seen = (log_ino, end, index_ino, index_size + len(index))
+
+    def _refresh(self) -> tuple[int, _Seen]:
+        """(entries, files now); recovers only if the files changed since we last saw them."""
+        self._files.open()
+        seen = self._stat()
+        if seen == self._seen:
+            return self._count, seen
+        self._files.reopen_if_replaced()
+        count, _ = self._recover()
+        self._seen, self._count = self._stat(), count
+        return count, self._seen
+
+    def _stat(self) -> _Seen:
+        """Inode and size of the log and the index; -1 for a missing file."""
+        log, index = inode_size(self._paths[0]), inode_size(self._paths[1])
+        return log[0], log[1], index[0], index[1]
+
+    def _forget(self) -> None:
+        self._seen = None
+        self._files.close()
+
+
+def _why(exc: BaseException) -> str:
+    """A failure's kind and, for our own and the OS's errors, their text (which never holds
+    entry contents: the store sees only sealed payloads and never puts them in messages)."""
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return type(exc).__name__

@@ -6,6 +6,8 @@ import typer
 
 from callvault.cli import (
     _audit,
+    _backup,
+    _ca,
     _db,
     _demo,
     _erasure,
@@ -36,3 +38,5 @@ app.add_typer(_db.app, name="db")
 app.command("erase")(_erasure.erase)
 app.add_typer(_erasure.app, name="erasures")
 app.add_typer(_audit.app, name="audit")
+app.add_typer(_ca.app, name="ca")
+app.add_typer(_backup.app, name="backup")

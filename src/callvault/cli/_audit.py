@@ -28,7 +28,7 @@ app = typer.Typer(help="Verify, export and checkpoint the audit log.", no_args_i
 
 
 def _log(home: Path | None) -> AuditLog:
-    return AuditLog.for_vault(open_vault(home))
+    return AuditLog.for_vault(open_vault(home, audited=False))
 
 
 def _when(text: str | None, what: str) -> datetime | None:

@@ -53,17 +53,30 @@ HomeOption = typer.Option(
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
 
-def open_vault(home: Path | None) -> Vault:
-    return Vault.open_home(home or default_home())
+def open_vault(home: Path | None, *, audited: bool = True) -> Vault:
+    """The home's vault; ``audited``: its key events go to the audit log (as ``cli:<user>``,
+    which ``cli_errors`` sets for the command). Off only for commands that read the log
+    itself (which must not write to it) or read key metadata only (no key events)."""
+    vault = Vault.open_home(home or default_home())
+    if audited:
+        from callvault.audit import attach_audit
+
+        attach_audit(vault)
+    return vault
 
 
 def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn library errors into one line on stderr and exit status 1 (2 is for usage)."""
+    """Turn library errors into one line on stderr and exit status 1 (2 is for usage); the
+    command's key operations are attributed to ``cli:<os user>``."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from callvault.cli._admin import cli_actor
+        from callvault.keys import acting_as
+
         try:
-            return func(*args, **kwargs)
+            with acting_as(cli_actor()):
+                return func(*args, **kwargs)
         except CallvaultError as exc:
             _fail(str(exc))
         except OSError as exc:

@@ -11,12 +11,16 @@ on it too.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 
+from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
+from callvault.config import CONFIG_FILE, default_home
 
 app = typer.Typer(help="Migrate and inspect the records database.", no_args_is_help=True)
 
@@ -31,6 +35,15 @@ def _url(home: Path | None) -> str:
         return owner
     vault = open_vault(home)
     return vault.settings.storage.records_url or embedded_url(vault.home)
+
+
+@contextlib.contextmanager
+def _audited(home: Path | None) -> Iterator[dict[str, str]]:
+    if not ((home or default_home()) / CONFIG_FILE).exists():
+        yield {}
+        return
+    with admin_action(open_vault(home), "admin.db.migrate") as detail:
+        yield detail
 
 
 @app.command("migrate")
@@ -49,7 +62,11 @@ def migrate(
 
     engine = create_records_engine(_url(home))
     try:
-        head = run_migrations(engine, grant_to=grant_to)
+        # Logged in the home's audit log; a migration run with only the owner URL and no
+        # home (a deploy job) has no log to write to.
+        with _audited(home) as detail:
+            head = run_migrations(engine, grant_to=grant_to)
+            detail["revision"] = str(head)
     finally:
         engine.dispose()
     if as_json:

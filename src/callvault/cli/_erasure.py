@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from callvault._atomic import atomic_write
+from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
 from callvault.erasure import ErasureRequest, Erasures, Target, load_public_key, verify_receipt
 
@@ -28,13 +29,20 @@ app = typer.Typer(
 
 
 @contextmanager
-def _erasures(home: Path | None) -> Iterator[Erasures]:
+def _erasures(home: Path | None, action: str | None = None) -> Iterator[Erasures]:
+    """The home's erasure service; with ``action``, the command is logged as an admin act
+    (the service logs each request's own ``erasure.*`` entries as well)."""
     from callvault.api import ApiServices  # the store wiring, not the HTTP stack
 
     vault = open_vault(home)
     services = ApiServices.from_settings(vault)
     try:
-        yield Erasures(vault, services.objects, services.records)
+        erasures = Erasures(vault, services.objects, services.records)
+        if action is None:
+            yield erasures
+        else:
+            with admin_action(vault, action):
+                yield erasures
     finally:
         services.close()
 
@@ -110,7 +118,7 @@ def cancel(
 @cli_errors
 def run_due(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None:
     """Execute every erasure whose grace period is over; write each signed receipt."""
-    with _erasures(home) as erasures:
+    with _erasures(home, "admin.erasures.run_due") as erasures:
         done = erasures.run_due()
         directory = erasures.home / RECEIPTS_DIR
     out: list[dict[str, Any]] = []
@@ -155,7 +163,11 @@ def verify(
     )
     typer.echo(f"  completed {body['completed_at']}, requested {body['requested_at']}")
     for master in destroyed.get("master_keys", []):
-        typer.echo(f"  master key {master['key_id']}: {master['state']}")
+        if master.get("outcome") == "deletion_scheduled":
+            state = f"disabled, deletion scheduled for {master['deletion_date']}"
+        else:
+            state = master["state"]
+        typer.echo(f"  master key {master['key_id']}: {state}")
     typer.echo(f"  managed keys destroyed: {len(destroyed.get('managed_keys', []))}")
     typer.echo(f"  deleted: {deleted}")
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from callvault import DataClass, InvalidRequest
 from callvault.cli import _revoke, _rewrap, _rotation
+from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
 from callvault.keys.providers import KeyDescription
 
@@ -71,7 +72,12 @@ def rotate(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a new master key version; new wraps use it, old versions still decrypt."""
-    key = open_vault(home).rotate_key(tenant, data_class)
+    vault = open_vault(home)
+    scope = data_class.value if data_class else "default"
+    with admin_action(vault, "admin.key.rotate", tenant=tenant) as detail:
+        detail["class"] = scope
+        key = vault.rotate_key(tenant, data_class)
+        detail["primary_version"] = str(key.primary_version)
     if as_json:
         emit_json(_as_dict(key))
     else:
@@ -95,10 +101,13 @@ def create(
 ) -> None:
     """Create a master key on a named provider (e.g. a tenant's own HSM), to register with
     ``tenants customer-key set``. Tenants' own master keys are created with the tenant."""
-    named = open_vault(home).named_providers
-    if provider not in named:
-        raise InvalidRequest(f"no KMS provider named {provider!r} in [kms_providers]")
-    key = named[provider].create_key(key_id, {"purpose": "customer-managed"})
+    vault = open_vault(home)
+    named = vault.named_providers
+    with admin_action(vault, "admin.key.create", key_id=key_id) as detail:
+        detail["provider"] = provider
+        if provider not in named:
+            raise InvalidRequest(f"no KMS provider named {provider!r} in [kms_providers]")
+        key = named[provider].create_key(key_id, {"purpose": "customer-managed"})
     if as_json:
         emit_json(_as_dict(key))
     else:

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from callvault import DataClass
+from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json
 from callvault.cli._rewrap import _services
 
@@ -38,15 +39,18 @@ def revoke_command(
 
     vault, services = _services(home)
     try:
-        report = revoke(
-            vault,
-            services.objects,
-            services.records,
-            tenant=tenant,
-            version=version,
-            data_class=data_class,
-            dry_run=dry_run,
-        )
+        with admin_action(vault, "admin.key.revoke", tenant=tenant) as detail:
+            detail.update(version=str(version), dry_run=str(dry_run).lower())
+            report = revoke(
+                vault,
+                services.objects,
+                services.records,
+                tenant=tenant,
+                version=version,
+                data_class=data_class,
+                dry_run=dry_run,
+            )
+            detail["complete"] = str(report.complete).lower()
     finally:
         services.close()
     data = report.as_json()

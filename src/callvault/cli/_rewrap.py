@@ -16,6 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from callvault import DataClass
+from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault, stderr
 
 if TYPE_CHECKING:
@@ -85,7 +86,10 @@ def rewrap_command(
 
     vault, services = _services(home)
     try:
-        with _bar(not as_json) as observer:
+        with (
+            admin_action(vault, "admin.key.rewrap", tenant=tenant) as detail,
+            _bar(not as_json) as observer,
+        ):
             report = rewrap(
                 vault,
                 services.objects,
@@ -96,6 +100,9 @@ def rewrap_command(
                 pause=pause,
                 observer=observer,
             )
+            counts = report.counts()
+            detail.update({k: str(counts[k]) for k in ("examined", "rewrapped", "failed")})
+            detail["dry_run"] = str(dry_run).lower()
     finally:
         services.close()
     if as_json:
@@ -132,15 +139,17 @@ def retire_command(
 
     vault, services = _services(home)
     try:
-        result = retire(
-            vault,
-            services.objects,
-            services.records,
-            tenant=tenant,
-            below=below,
-            data_class=data_class,
-            force=force,
-        )
+        with admin_action(vault, "admin.key.retire", tenant=tenant) as detail:
+            detail.update(below=str(below), force=str(force).lower())
+            result = retire(
+                vault,
+                services.objects,
+                services.records,
+                tenant=tenant,
+                below=below,
+                data_class=data_class,
+                force=force,
+            )
     finally:
         services.close()
     key = result.key

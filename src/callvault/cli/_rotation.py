@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callvault._vault import Vault
+from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
 from callvault.keys._cadence import (
     Cadence,
@@ -89,7 +90,7 @@ def status(
 ) -> None:
     """Every scheduled key: age, last rotation, next due date, overdue ones flagged."""
     now = datetime.now(UTC)
-    items = collect(open_vault(home), now)
+    items = collect(open_vault(home, audited=False), now)  # metadata reads only
     if as_json:
         emit_json([item.as_json(now) for item in items])
     else:
@@ -115,10 +116,13 @@ def rotate_due_command(home: Path | None = HomeOption, as_json: bool = JsonOptio
     from callvault.auth import SigningKeyRing
 
     vault = open_vault(home)
-    rotated = [k.key_id for k in rotate_due(vault.provider, vault.settings.rotation.cadence())]
-    for key_id in rotated:
-        vault.cache.evict(key_id)
-    signing = SigningKeyRing(vault.home, vault.provider).rotate_if_due()
+    with admin_action(vault, "admin.key.rotate_due") as detail:
+        cadence = vault.settings.rotation.cadence()
+        rotated = [k.key_id for k in rotate_due(vault.provider, cadence)]
+        for key_id in rotated:
+            vault.cache.evict(key_id)
+        signing = SigningKeyRing(vault.home, vault.provider).rotate_if_due()
+        detail.update(rotated=str(len(rotated)), signing_key_rotated=str(signing).lower())
     if as_json:
         emit_json({"rotated": rotated, "signing_key_rotated": signing})
     else:

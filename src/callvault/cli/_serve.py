@@ -34,6 +34,7 @@ from callvault._vault import Vault
 from callvault.cli._common import HomeOption, cli_errors
 from callvault.config import CONFIG_FILE, default_home
 from callvault.errors import ConfigError
+from callvault.keys import acting_as
 from callvault.transport import (
     DEFAULT_SERVER_NAMES,
     TlsProfile,
@@ -123,11 +124,14 @@ def _serve(host: str, port: int, home: Path | None) -> None:
     )
     sys.stderr.flush()
     timer = _rotation_timer(vault, services)
+    worker = _erasure_worker(vault, services)
     try:
-        uvicorn.Server(config).run()
+        with acting_as("system"):  # not the operator who started it: requests name theirs
+            uvicorn.Server(config).run()
     finally:
-        if timer is not None:
-            timer.stop()
+        for job in (timer, worker):
+            if job is not None:
+                job.stop()
 
 
 def _open_or_create(home: Path) -> Vault:
@@ -181,3 +185,21 @@ def _rotation_timer(vault: Vault, services: Any) -> Any:
     timer.start()
     sys.stderr.write(f"  automatic key rotation: every {settings.check_minutes} min\n")
     return timer
+
+
+def _erasure_worker(vault: Vault, services: Any) -> Any:
+    """With ``[erasure] auto = true`` (the default): execute due erasure requests every
+    ``check_seconds`` while serving (alongside any cron ``erasures run-due``: each request
+    runs once)."""
+    settings = vault.settings.erasure
+    if not settings.auto:
+        return None
+    from datetime import timedelta
+
+    from callvault.erasure import Erasures, ErasureWorker
+
+    erasures = Erasures(vault, services.objects, services.records)
+    worker = ErasureWorker(erasures, timedelta(seconds=settings.check_seconds))
+    worker.start()
+    sys.stderr.write(f"  due erasures: executed every {settings.check_seconds} s\n")
+    return worker

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callvault import DataClass
+from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
 from callvault.tenants import Tenant
 
@@ -27,8 +28,10 @@ def create(
 ) -> None:
     """Create a tenant and its master keys."""
     vault = open_vault(home)
-    record = vault.create_tenant(tenant, dedicated)
-    keys = [k.key_id for k in vault.list_keys(tenant)]
+    with admin_action(vault, "admin.tenant.create", tenant=tenant) as detail:
+        record = vault.create_tenant(tenant, dedicated)
+        keys = [k.key_id for k in vault.list_keys(tenant)]
+        detail["master_keys"] = str(len(keys))
     if as_json:
         emit_json({"id": record.id, "created_at": record.created_at, "keys": keys})
     else:
@@ -98,7 +101,11 @@ def customer_set(
     as_json: bool = JsonOption,
 ) -> None:
     """Wrap the class under the tenant's own key from now on (its subject keys move too)."""
-    _show(open_vault(home).customer_keys.register(tenant, data_class, provider, key_id), as_json)
+    vault = open_vault(home)
+    with admin_action(vault, "admin.customer_key.set", tenant=tenant, key_id=key_id) as detail:
+        detail.update({"class": data_class.value, "provider": provider})
+        record = vault.customer_keys.register(tenant, data_class, provider, key_id)
+    _show(record, as_json)
 
 
 @customer_app.command("remove")
@@ -110,7 +117,11 @@ def customer_remove(
     as_json: bool = JsonOption,
 ) -> None:
     """Back to the tenant's own master key for the class."""
-    _show(open_vault(home).customer_keys.remove(tenant, data_class), as_json)
+    vault = open_vault(home)
+    with admin_action(vault, "admin.customer_key.remove", tenant=tenant) as detail:
+        detail["class"] = data_class.value
+        record = vault.customer_keys.remove(tenant, data_class)
+    _show(record, as_json)
 
 
 @customer_app.command("list")

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from callvault.auth import Role, SigningKeyRing, TokenService
+from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, cli_errors, open_vault
 
 
@@ -28,7 +29,10 @@ def token(
 ) -> None:
     """Print a signed JWT for ROLE (and TENANT) on stdout."""
     vault = open_vault(home)
-    if tenant is not None:
-        vault.tenants.get(tenant)  # a token for a tenant that does not exist is a mistake
-    minted = TokenService(SigningKeyRing(vault.home, vault.provider)).mint(role, tenant, ttl=ttl)
+    with admin_action(vault, "admin.token.mint", tenant=tenant) as detail:
+        detail.update(role=role.value, ttl=str(ttl))
+        if tenant is not None:
+            vault.tenants.get(tenant)  # a token for a tenant that does not exist is a mistake
+        keyring = SigningKeyRing(vault.home, vault.provider)
+        minted = TokenService(keyring).mint(role, tenant, ttl=ttl)
     sys.stdout.write(minted + "\n")

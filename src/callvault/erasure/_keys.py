@@ -8,13 +8,16 @@ number of objects. The managed keys (subject and index keys) are then tombstoned
 write, so opening yields the explicit ``KeyDestroyed`` from them too, without a KMS call.
 
 A KMS that cannot destroy on request (AWS KMS deletes a key 7 to 30 days after it is
-scheduled) gets the shortest window it allows; until that date the key refuses every use
-(pending deletion), and the receipt says so with the date.
+scheduled) has the key *disabled* at once, so the KMS refuses it from this moment, and then
+scheduled for deletion with the shortest window it allows. The receipt says exactly that:
+``"outcome": "deletion_scheduled"`` with ``disabled_at`` and ``deletion_date``, never
+``"destroyed"``, which only a provider that destroyed the key on request may report.
 """
 
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 from typing import Any
 
 from callvault._vault import Vault
@@ -42,20 +45,27 @@ def destroy_master_key(vault: Vault, key_id: str) -> dict[str, Any]:
     try:
         description = provider.describe_key(key_id)
     except KeyNotFound:
-        return {"key_id": key_id, "state": "absent"}
+        return {"key_id": key_id, "state": "absent", "outcome": "absent"}
+    disabled_at = None
     if description.state not in (KeyState.PENDING_DELETION, KeyState.DESTROYED):
         try:
             description = provider.schedule_deletion(key_id, 0)
         except ValueError:  # the provider has a minimum window (AWS KMS: 7 days)
+            if description.state is KeyState.ENABLED:
+                provider.disable_key(key_id)  # refused by the KMS from now on
+            disabled_at = datetime.now(UTC).isoformat()
             description = provider.schedule_deletion(key_id, _FALLBACK_PENDING_DAYS)
     if description.state is not KeyState.DESTROYED:
         with contextlib.suppress(KeyUnavailable):  # cannot destroy on request: keep pending
             description = provider.destroy(key_id)
     vault.cache.evict(key_id)
     deletion = description.deletion_date
+    destroyed = description.state is KeyState.DESTROYED
     return {
         "key_id": key_id,
         "state": description.state.value,
+        "outcome": "destroyed" if destroyed else "deletion_scheduled",
+        "disabled_at": disabled_at,
         "deletion_date": deletion.isoformat() if deletion else None,
     }
 

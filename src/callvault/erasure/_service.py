@@ -22,12 +22,15 @@ What each kind erases:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from callvault._ids import DataClass, check_subject
 from callvault._vault import Vault
+from callvault.audit import attach_audit
+from callvault.erasure._audit import AuditSink, ErasureAudit
+from callvault.erasure._claim import claim_lock
 from callvault.erasure._data import Deleted, TargetData
 from callvault.erasure._keys import destroy_tenant_keys
 from callvault.erasure._model import (
@@ -38,16 +41,13 @@ from callvault.erasure._model import (
 )
 from callvault.erasure._receipts import RECEIPT_FORMAT, ReceiptKey
 from callvault.erasure._store import ErasureStore, new_erasure_id
-from callvault.errors import InvalidRequest, KeyDestroyed
+from callvault.erasure._tombstones import record_tombstone
+from callvault.errors import CallvaultError, InvalidRequest, KeyDestroyed
 from callvault.format import ObjectContext
 from callvault.storage.objects import ObjectStore
 from callvault.storage.records import RecordStore
 
-__all__ = ["AuditSink", "Erasures", "Target"]
-
-AuditSink = Callable[[Mapping[str, Any]], None]
-"""Told ``{"action": "erasure.executed", ...}`` before a request is marked done; if it
-raises, the request stays ``running`` and is retried by the next ``run_due``."""
+__all__ = ["Erasures", "Target"]
 
 Clock = Callable[[], datetime]
 
@@ -77,7 +77,9 @@ class Erasures:
         audit: AuditSink | None = None,
         clock: Clock = _now,
     ) -> None:
-        self._vault, self._audit, self._clock = vault, audit, clock
+        self._vault, self._clock = vault, clock
+        # Audited by default: every caller (API route, CLI, worker) gets the vault's log.
+        self._audit = ErasureAudit(audit if audit is not None else attach_audit(vault))
         self.home = vault.home
         self._data = TargetData(objects, records)
         self.store = ErasureStore(vault.home)
@@ -86,10 +88,25 @@ class Erasures:
     def schedule(
         self, tenant: str, target: Target, grace_days: int | None = None
     ) -> ErasureRequest:
+        """Store a request, logged (``erasure.schedule``) durably before it is stored: an
+        audit log that cannot take the entry refuses the request. A refused request is
+        logged too, with its error kind as outcome."""
+        try:
+            request, sealed, subject = self._prepare(tenant, target, grace_days)
+        except CallvaultError as exc:
+            self._audit.failed(self._clock(), "erasure.schedule", tenant, exc)
+            raise
+        self._audit.schedule(request.requested_at, request, subject)
+        self.store.add(request, sealed)
+        return request
+
+    def _prepare(
+        self, tenant: str, target: Target, grace_days: int | None
+    ) -> tuple[ErasureRequest, bytes | None, str | None]:
         self._vault.tenants.get(tenant)
         days = check_grace_days(grace_days, self._vault.environment)
         erasure_id = new_erasure_id()
-        sealed = None
+        sealed = subject = None
         record_kind = None
         if target.subject is not None:
             kind = ErasureKind.SUBJECT
@@ -113,8 +130,7 @@ class Erasures:
             now,
             now + timedelta(days=days),
         )
-        self.store.add(request, sealed)
-        return request
+        return request, sealed, subject
 
     def list_requests(self, tenant: str | None = None) -> list[ErasureRequest]:
         return self.store.list_requests(tenant)
@@ -123,7 +139,9 @@ class Erasures:
         return self.store.get(erasure_id)
 
     def cancel(self, erasure_id: str, tenant: str | None = None) -> ErasureRequest:
-        """Cancel within the grace period; ``tenant`` (when given) must own the request."""
+        """Cancel within the grace period; ``tenant`` (when given) must own the request.
+        Logged (``erasure.cancel``) under the store's lock, after the checks and before the
+        new state is written."""
         now = self._clock()
 
         def allowed(request: ErasureRequest) -> str | None:
@@ -133,29 +151,55 @@ class Erasures:
                 return f"erasure {erasure_id} is {request.state.value}, not scheduled"
             if now >= request.due_at:
                 return f"the grace period of erasure {erasure_id} is over"
+            self._audit.cancel(now, request)
             return None
 
-        return self.store.transition(erasure_id, allowed, ErasureState.CANCELLED, now)
+        try:
+            return self.store.transition(erasure_id, allowed, ErasureState.CANCELLED, now)
+        except CallvaultError as exc:
+            self._audit.failed(now, "erasure.cancel", tenant, exc)
+            raise
 
     def run_due(self, now: datetime | None = None) -> list[ErasureRequest]:
-        """Execute every request due at ``now`` (and resume any left running by a crash)."""
+        """Execute every request due at ``now`` (and resume any left running by a crash).
+
+        Safe to run from several threads and processes at once (``serve``'s worker and a
+        cron job): each request is executed by whoever holds its claim lock (``_claim``);
+        the others skip it. Returns the requests this call finished."""
         now = now or self._clock()
         done = []
         for request in self.store.list_requests():
             resumable = request.state is ErasureState.RUNNING
             if resumable or (request.state is ErasureState.SCHEDULED and request.due_at <= now):
-                done.append(self._execute(request.id))
+                with claim_lock(self.home, request.id) as held:
+                    if held is None:
+                        continue  # another executor is on it
+                    finished = self._execute(request.id)
+                    if finished is not None:
+                        done.append(finished)
+                    held.release_done()  # done now, or finished elsewhere meanwhile
         return done
 
-    def _execute(self, erasure_id: str) -> ErasureRequest:
+    def _execute(self, erasure_id: str) -> ErasureRequest | None:
+        """Run one request; the caller holds its claim lock. ``None`` if it finished or
+        was cancelled since it was listed (by another executor)."""
+
         def claim(request: ErasureRequest) -> str | None:
             ok = (ErasureState.SCHEDULED, ErasureState.RUNNING)
             return None if request.state in ok else f"erasure {erasure_id} is {request.state}"
 
         started = self._clock()
-        request = self.store.transition(erasure_id, claim, ErasureState.RUNNING, started)
+        try:
+            request = self.store.transition(erasure_id, claim, ErasureState.RUNNING, started)
+        except InvalidRequest:
+            return None
         t0 = time.perf_counter()
-        destroyed, deleted = self._erase(request)
+        try:
+            record_tombstone(self._vault, request)  # durable before any key goes (backup.md)
+            destroyed, deleted = self._erase(request)
+        except CallvaultError as exc:  # stays running: the next run_due retries it
+            self._audit.execute_failed(self._clock(), request, exc)
+            raise
         keys_s = destroyed.pop("_seconds")
         finished = self._clock()
         body = {
@@ -177,17 +221,8 @@ class Erasures:
             },
         }
         receipt = self.receipt_key.sign(body).decode()
-        if self._audit is not None:
-            self._audit(
-                {
-                    "action": "erasure.executed",
-                    "tenant": request.tenant,
-                    "erasure_id": request.id,
-                    "kind": request.kind.value,
-                    "outcome": "success",
-                    "at": finished.isoformat(),
-                }
-            )
+        # Durable before the request is marked done; if it raises, it stays running.
+        self._audit.execute(finished, request, destroyed, deleted.as_json())
         return self.store.transition(
             erasure_id, lambda _: None, ErasureState.DONE, finished, receipt
         )

@@ -3,6 +3,7 @@ bounded cache for unwrapped keys, and the KMS providers behind one interface."""
 
 from callvault.keys._cache import CachePolicy, KeyCache
 from callvault.keys._events import (
+    FanOutKeyEvents,
     KeyEvent,
     KeyEventSink,
     LoggingKeyEvents,
@@ -17,6 +18,7 @@ from callvault.keys._rewrap import rewrap_key, rewrap_managed
 
 __all__ = [
     "CachePolicy",
+    "FanOutKeyEvents",
     "Kek",
     "KekResolver",
     "KeyCache",

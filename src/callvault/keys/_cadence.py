@@ -87,10 +87,10 @@ class ScheduledKey:
 
 def kind_of(key_id: str) -> KeyKind:
     parts = key_id.split("/")
+    if len(parts) == 3 and parts[2] == "backup":  # a tenant's, or the platform's backup key
+        return KeyKind.BACKUP
     if len(parts) == 3 and parts[1] == "platform":
         return KeyKind.PLATFORM
-    if len(parts) == 3 and parts[2] == "backup":
-        return KeyKind.BACKUP
     return KeyKind.MASTER
 
 

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Protocol
 
 __all__ = [
+    "FanOutKeyEvents",
     "KeyEvent",
     "KeyEventSink",
     "KeyUse",
@@ -145,3 +146,21 @@ class LoggingKeyEvents:
     def emit(self, event: KeyEvent) -> None:
         if self._log.isEnabledFor(logging.INFO):
             self._log.info("%s", json.dumps(event.as_json(), sort_keys=True))
+
+
+class FanOutKeyEvents:
+    """Several sinks as one: the log lines and the tamper-evident audit log both get each
+    event. A sink that raises stops the fan-out: an event the audit log could not take must
+    fail the operation, not pass silently."""
+
+    def __init__(self, *sinks: KeyEventSink) -> None:
+        self.sinks = tuple(sinks)
+
+    @property
+    def enabled(self) -> bool:
+        return any(sink.enabled for sink in self.sinks)
+
+    def emit(self, event: KeyEvent) -> None:
+        for sink in self.sinks:
+            if sink.enabled:
+                sink.emit(event)

@@ -9,10 +9,10 @@ never a reason to stop serving, and a KMS outage must not kill the thread.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from callvault._periodic import PeriodicJob
 from callvault.errors import CallvaultError
 from callvault.keys._cadence import Cadence, rotate_due
 from callvault.keys.providers._base import KeyDescription, KmsProvider
@@ -22,7 +22,9 @@ __all__ = ["RotationTimer"]
 log = logging.getLogger("callvault.keys.rotation")
 
 
-class RotationTimer:
+class RotationTimer(PeriodicJob):
+    thread_name = "key-rotation"
+
     def __init__(
         self,
         provider: KmsProvider,
@@ -32,10 +34,9 @@ class RotationTimer:
         on_rotated: Callable[[KeyDescription], None] = lambda _key: None,
         extra: Sequence[Callable[[], bool]] = (),
     ) -> None:
-        self._provider, self._cadence, self._interval = provider, cadence, interval
+        super().__init__(interval)
+        self._provider, self._cadence = provider, cadence
         self._on_rotated, self._extra = on_rotated, tuple(extra)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> list[str]:
         """One round; returns what was rotated (key ids, and ``extra[i]`` for extras)."""
@@ -51,19 +52,3 @@ class RotationTimer:
         for name in done:
             log.info("rotated %s on schedule", name)
         return done
-
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("already started")
-        self._thread = threading.Thread(target=self._loop, name="key-rotation", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(self._interval.total_seconds())

@@ -12,12 +12,9 @@ Without moto the backend skips, unless ``CALLVAULT_TEST_AWS_REQUIRED=1`` (CI), w
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
 import os
-import select
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,18 +22,10 @@ import pytest
 
 from callvault import Environment
 from callvault.keys.providers import KmsProvider
+from callvault.testing import MotoUnavailable, moto_available, moto_server
 
 REQUIRED_VAR = "CALLVAULT_TEST_AWS_REQUIRED"
 REGION = "eu-central-1"
-
-_MOTO = (
-    "import sys\n"
-    "from moto.server import ThreadedMotoServer\n"
-    "server = ThreadedMotoServer('127.0.0.1', 0, verbose=False)\n"
-    "server.start()\n"
-    "print(server.get_host_and_port()[1], flush=True)\n"
-    "sys.stdin.read()\n"  # run until the test session closes our stdin
-)
 
 
 def _missing(reason: str) -> None:
@@ -53,34 +42,24 @@ def _closed_port() -> int:
     return port
 
 
-def _start_moto() -> tuple[subprocess.Popen[str], int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _MOTO],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], 30)
-    line = proc.stdout.readline() if ready else ""
-    if not line.strip().isdigit():
-        proc.kill()
-        proc.wait()
-        _missing("moto's server did not start")
-    return proc, int(line)
-
-
 @pytest.fixture(scope="session")
 def kms_backend_aws() -> Iterator[dict[str, Any]]:
-    if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
+    if not moto_available():
         _missing("moto[server] is not installed")
+    with contextlib.ExitStack() as stack:
+        try:
+            port = stack.enter_context(moto_server())
+        except MotoUnavailable as exc:
+            _missing(str(exc))
+        yield _backend(port)
+
+
+def _backend(port: int) -> dict[str, Any]:
     import boto3
 
     from callvault.keys.providers._aws import AwsKms
     from callvault.keys.providers._aws_settings import AwsKmsSettings
 
-    proc, port = _start_moto()
     endpoint = f"http://127.0.0.1:{port}"
     providers: dict[Environment, KmsProvider] = {}
 
@@ -108,15 +87,10 @@ def kms_backend_aws() -> Iterator[dict[str, Any]]:
         )
         return AwsKms(settings, environment, session=session())
 
-    yield {
+    return {
         "provider": provider,
         "enforces_key_state": False,
         "destroys_immediately": False,
         "unreachable": unreachable,
         "notes": {"endpoint": endpoint, "region": REGION},
     }
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.close()
-    proc.terminate()
-    proc.wait(timeout=10)
-    proc.stdout.close()

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from callvault import ConfigError, Environment, KeyExists, KeyUnavailable, OpenError
-from callvault.errors import InvalidRequest
+from callvault.errors import InvalidRequest, KeyDestroyed
 from callvault.keys import KeyMaterial
 from callvault.keys.providers import KeyState, ProviderSettings, WrappedKey, open_provider
 from callvault.keys.providers._aws import AwsKms
@@ -311,18 +311,46 @@ def test_throttling_is_key_unavailable(make: Callable[..., AwsKms], new_key_id: 
 def test_disabled_and_invalid_state_errors_are_key_unavailable(
     make: Callable[..., AwsKms], new_key_id: NewKeyId
 ) -> None:
-    """What real AWS answers for a disabled / pending-deletion key (moto never does)."""
+    """What real AWS answers for a disabled / pending-deletion key (moto never does): an
+    unwrap refused by state is looked into; a key merely disabled may come back."""
     provider, key_id = make(), new_key_id()
     with Stubber(provider._store.client) as stub:
         stub.add_client_error("decrypt", "DisabledException", "disabled", 400)
+        stub.add_response("describe_key", _key_metadata("Disabled"))
         stub.add_client_error("encrypt", "KMSInvalidStateException", "pending", 400)
         stub.add_client_error("decrypt", "IncorrectKeyException", "wrong key", 400)
-        with pytest.raises(KeyUnavailable, match="disabled"):
+        with pytest.raises(KeyUnavailable, match="disabled") as refused:
             provider.unwrap(key_id, WrappedKey(1, bytes(60)), b"ad")
+        assert not isinstance(refused.value, KeyDestroyed)
         with pytest.raises(KeyUnavailable, match="current state"):
             provider.wrap(key_id, KeyMaterial(bytes(32), "test"), b"ad")
         with pytest.raises(OpenError):
             provider.unwrap(key_id, WrappedKey(1, bytes(60)), b"ad")
+        stub.assert_no_pending_responses()
+
+
+def test_an_unwrap_under_a_key_pending_deletion_is_key_destroyed(
+    make: Callable[..., AwsKms], new_key_id: NewKeyId
+) -> None:
+    """An erasure disables the key and schedules its deletion (AWS cannot delete at once):
+    from then on the data it protects reads as erased, not as "retry later"."""
+    provider, key_id = make(), new_key_id()
+    with Stubber(provider._store.client) as stub:
+        stub.add_client_error("decrypt", "KMSInvalidStateException", "pending deletion", 400)
+        stub.add_response("describe_key", _key_metadata("PendingDeletion"))
+        with pytest.raises(KeyDestroyed, match="scheduled for deletion"):
+            provider.unwrap(key_id, WrappedKey(1, bytes(60)), b"ad")
+        stub.assert_no_pending_responses()
+
+
+def _key_metadata(state: str) -> dict[str, Any]:
+    return {
+        "KeyMetadata": {
+            "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "KeyState": state,
+            "DeletionDate": datetime(2026, 12, 5, tzinfo=UTC),
+        }
+    }
 
 
 # -- secrets and configuration ------------------------------------------------------------

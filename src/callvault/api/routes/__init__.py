@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from callvault.api.routes import (
     analytics,
     api_keys,
+    audit,
     dashboard,
     erasures,
     keys,
@@ -29,6 +30,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     erasures.router,
     keys.router,
     api_keys.router,
+    audit.router,
     dashboard.router,
 )
 
@@ -36,6 +38,7 @@ __all__ = [
     "ROUTERS",
     "analytics",
     "api_keys",
+    "audit",
     "dashboard",
     "erasures",
     "keys",

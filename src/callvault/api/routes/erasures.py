@@ -1,7 +1,8 @@
 """``/v1/tenants/{tenant}/erasures``: request an erasure (subject, record or the whole
 tenant), list a tenant's requests, cancel one within its grace period. Executing due
 requests is ``callvault erasures run-due`` (a scheduler's job, not a request's); the work is
-in ``callvault.erasure``."""
+in ``callvault.erasure``, which writes the audit entries of scheduling, cancelling and
+executing; these routes add only refusals (``denied``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from callvault.api import _audit_events as ev
 from callvault.api._auth import require, services
 from callvault.api._errors import Conflict, NotFound
 from callvault.api._schemas import Caller
@@ -90,7 +92,7 @@ def create_erasure(
     response: Response,
     tenant: TenantPath,
     body: ErasureCreate,
-    _: Annotated[Principal, require(Action.ERASURES_CREATE)],
+    _: Annotated[Principal, require(Action.ERASURES_CREATE, ev.ERASURE_SCHEDULE)],
 ) -> ErasureOut:
     target = Target(subject=body.subject, record=body.record, tenant=body.all)
     created = _erasures(request).schedule(tenant, target, body.grace_days)
@@ -102,7 +104,7 @@ def create_erasure(
 def list_erasures(
     request: Request,
     tenant: TenantPath,
-    _: Annotated[Principal, require(Action.ERASURES_LIST)],
+    _: Annotated[Principal, require(Action.ERASURES_LIST, ev.ERASURE_LIST)],
 ) -> ErasureList:
     services(request).vault.tenants.get(tenant)
     found = _erasures(request).list_requests(tenant)
@@ -116,7 +118,7 @@ def cancel_erasure(
     request: Request,
     tenant: TenantPath,
     erasure_id: IdPath,
-    _: Annotated[Principal, require(Action.ERASURES_CANCEL)],
+    _: Annotated[Principal, require(Action.ERASURES_CANCEL, ev.ERASURE_CANCEL)],
 ) -> ErasureOut:
     erasures = _erasures(request)
     try:

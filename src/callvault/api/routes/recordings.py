@@ -5,10 +5,15 @@ GET decrypts the first covering chunk before it sends the status line, so a reco
 does not open (integrity, erased key, KMS down) gets a proper error status. A chunk that
 fails later aborts the connection mid-body: ``Content-Length`` tells the client the body is
 short, so a tampered recording can never read as a complete one.
+
+Audit: PUT and DELETE are logged by ``Recordings`` at their point of no return; GET logs
+``recording.read`` once the first chunk opened and before the response starts, and a chunk
+that fails later adds a second entry with its error kind.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -16,13 +21,16 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from callvault.api import _audit_events as ev
+from callvault.api._audit import Trail
 from callvault.api._auth import require, services
 from callvault.api._errors import PayloadTooLarge
 from callvault.api._http_io import body_pieces, parse_range
 from callvault.api._recordings import Recordings
 from callvault.api._schemas import RecordingOut
-from callvault.api.routes._common import errors
+from callvault.api.routes._common import errors, trail
 from callvault.auth import Action, Principal
+from callvault.errors import CallvaultError
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/recordings", tags=["recordings"])
 
@@ -43,8 +51,7 @@ _RAW_BODY = {
         "required": True,
         "description": "The recording's bytes (any audio format), streamed; sealed as it "
         "arrives, never stored in clear",
-        "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                             "format": "binary"}}},
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
 _AUDIO = {"content": {"application/octet-stream": {}}, "description": "Plaintext bytes"}
@@ -53,7 +60,11 @@ _AUDIO = {"content": {"application/octet-stream": {}}, "description": "Plaintext
 def _recordings(request: Request) -> Recordings:
     found = services(request)
     return Recordings(
-        found.vault, found.objects, found.max_recording_bytes, found.upload_claims
+        found.vault,
+        found.objects,
+        found.max_recording_bytes,
+        found.upload_claims,
+        trail(request).point,
     )
 
 
@@ -68,7 +79,7 @@ async def put_recording(
     request: Request,
     tenant: TenantPath,
     recording_id: IdPath,
-    _: Annotated[Principal, require(Action.RECORDINGS_WRITE)],
+    _: Annotated[Principal, require(Action.RECORDINGS_WRITE, ev.RECORDING_WRITE)],
     subject: SubjectQuery = None,
 ) -> RecordingOut:
     recordings = _recordings(request)
@@ -76,9 +87,7 @@ async def put_recording(
     if declared.isdigit() and int(declared) > services(request).max_recording_bytes:
         raise PayloadTooLarge("the declared Content-Length is over the recording limit")
     body = body_pieces(request.stream())
-    info = await anyio.to_thread.run_sync(
-        recordings.put, tenant, recording_id, subject, body
-    )
+    info = await anyio.to_thread.run_sync(recordings.put, tenant, recording_id, subject, body)
     return RecordingOut(
         tenant=info.tenant, id=info.id, size=info.size, sealed_size=info.sealed_size
     )
@@ -94,7 +103,7 @@ def get_recording(
     request: Request,
     tenant: TenantPath,
     recording_id: IdPath,
-    _: Annotated[Principal, require(Action.RECORDINGS_READ)],
+    _: Annotated[Principal, require(Action.RECORDINGS_READ, ev.RECORDING_READ)],
 ) -> Response:
     opened = _recordings(request).open(tenant, recording_id)
     try:
@@ -108,8 +117,15 @@ def get_recording(
         headers["content-range"] = f"bytes {start}-{end}/{opened.length}"
     body = opened.iter_plaintext(start, end)
     first = next(body, b"")  # fail before the status line if the first chunk does not open
+    audit = trail(request)
+    detail = {"range": f"{start}-{end}"} if wanted is not None else None
+    try:
+        audit.point(recording_id, subject=opened.subject, detail=detail)  # before any byte
+    except BaseException:
+        body.close()
+        raise
     return StreamingResponse(
-        _prepend(first, body),
+        _prepend(first, body, audit),
         status_code=206 if wanted is not None else 200,
         headers=headers,
         media_type="application/octet-stream",
@@ -123,13 +139,18 @@ def delete_recording(
     request: Request,
     tenant: TenantPath,
     recording_id: IdPath,
-    _: Annotated[Principal, require(Action.RECORDINGS_DELETE)],
+    _: Annotated[Principal, require(Action.RECORDINGS_DELETE, ev.RECORDING_DELETE)],
 ) -> Response:
     _recordings(request).delete(tenant, recording_id)
     return Response(status_code=204)
 
 
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+def _prepend(first: bytes, rest: Iterator[bytes], audit: Trail) -> Iterator[bytes]:
     if first:
         yield first
-    yield from rest
+    try:
+        yield from rest
+    except Exception as exc:  # a later chunk failed: the connection aborts; log why
+        with contextlib.suppress(CallvaultError):
+            audit.failed(exc)
+        raise

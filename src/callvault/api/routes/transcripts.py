@@ -15,10 +15,11 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request
 
+from callvault.api import _audit_events as ev
 from callvault.api._auth import require, services
 from callvault.api._schemas import CALLER_DESCRIPTION, CALLER_PATTERN, Created, TranscriptCreate
 from callvault.api._transcripts import Transcripts, TranscriptView, TranscriptViewList
-from callvault.api.routes._common import errors, records_of
+from callvault.api.routes._common import errors, records_of, trail
 from callvault.auth import Action, Principal, permits
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/transcripts", tags=["transcripts"])
@@ -37,7 +38,7 @@ CallerQuery = Annotated[
 
 
 def transcripts_of(request: Request) -> Transcripts:
-    return Transcripts(services(request).vault, records_of(request))
+    return Transcripts(services(request).vault, records_of(request), trail(request).point)
 
 
 @router.post("", status_code=201, summary="Store a transcript (sealed)", responses=errors(404, 503))
@@ -45,7 +46,7 @@ async def post_transcript(
     request: Request,
     tenant: TenantPath,
     body: TranscriptCreate,
-    _: Annotated[Principal, require(Action.TRANSCRIPTS_WRITE)],
+    _: Annotated[Principal, require(Action.TRANSCRIPTS_WRITE, ev.TRANSCRIPT_WRITE)],
 ) -> Created:
     record_id = await anyio.to_thread.run_sync(transcripts_of(request).add, tenant, body)
     return Created(id=record_id)
@@ -58,7 +59,7 @@ def find_transcripts(
     request: Request,
     tenant: TenantPath,
     caller: CallerQuery,
-    principal: Annotated[Principal, require(Action.TRANSCRIPTS_READ)],
+    principal: Annotated[Principal, require(Action.TRANSCRIPTS_READ, ev.TRANSCRIPT_SEARCH)],
 ) -> TranscriptViewList:
     sensitive = permits(principal, Action.TRANSCRIPTS_READ_SENSITIVE, tenant)
     found = transcripts_of(request).find_by_caller(tenant, caller, sensitive=sensitive)
@@ -70,7 +71,7 @@ def get_transcript(
     request: Request,
     tenant: TenantPath,
     transcript_id: IdPath,
-    principal: Annotated[Principal, require(Action.TRANSCRIPTS_READ)],
+    principal: Annotated[Principal, require(Action.TRANSCRIPTS_READ, ev.TRANSCRIPT_READ)],
 ) -> TranscriptView:
     sensitive = permits(principal, Action.TRANSCRIPTS_READ_SENSITIVE, tenant)
     return transcripts_of(request).get(tenant, transcript_id, sensitive=sensitive)

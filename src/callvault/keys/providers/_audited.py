@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from callvault.keys._events import KeyEvent, KeyEventSink, current_use
+from callvault.keys._events import FanOutKeyEvents, KeyEvent, KeyEventSink, current_use
 from callvault.keys._material import KeyMaterial
 from callvault.keys.providers._base import KeyDescription, KmsProvider, WrappedKey
 
@@ -39,6 +39,10 @@ class AuditedProvider:
     def sink(self) -> KeyEventSink:
         """Where this stack reports key events (jobs add their own, e.g. ``revoke``)."""
         return self._sink
+
+    def add_sink(self, sink: KeyEventSink) -> None:
+        """Report to ``sink`` as well from now on (the audit log joins the log lines)."""
+        self._sink = FanOutKeyEvents(self._sink, sink)
 
     def _call(
         self,

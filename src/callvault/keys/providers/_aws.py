@@ -20,6 +20,7 @@ from callvault._ids import Environment
 from callvault.errors import (
     ConfigError,
     InvalidRequest,
+    KeyDestroyed,
     KeyExists,
     KeyNotFound,
     KeyUnavailable,
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = ["AwsKms", "open_aws_kms"]
 
 _MAX_BLOB = 6144  # AWS's CiphertextBlob limit
+_REFUSED_BY_STATE = frozenset({"KMSInvalidStateException", "DisabledException"})
+_DELETION_STATES = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
 
 
 def _now() -> datetime:
@@ -263,9 +266,24 @@ class AwsKms:
     def _refused(self, exc: Exception, operation: str, key_id: str, version: int) -> NoReturn:
         """A failed Decrypt / ReEncrypt: a missing version alias is looked into, the rest
         is mapped (``raise_crypto``)."""
-        if error_code(exc) == "NotFoundException":
+        code = error_code(exc)
+        if code == "NotFoundException":
             self._no_version(key_id, version)
+        if code in _REFUSED_BY_STATE:
+            self._pending_deletion(key_id, version)
         raise_crypto(exc, operation, key_id)
+
+    def _pending_deletion(self, key_id: str, version: int) -> None:
+        """A version key scheduled for deletion is erased as far as callvault is concerned
+        (an erasure schedules it; AWS cannot delete at once): ``KeyDestroyed``, the explicit
+        outcome, rather than "unavailable, retry later". A merely disabled key falls through
+        to ``KeyUnavailable``: it may be enabled again."""
+        meta = self._store.meta(version_alias(key_id, version), key_id)
+        if meta is not None and meta.get("KeyState") in _DELETION_STATES:
+            raise KeyDestroyed(
+                f"key {key_id} version {version} is scheduled for deletion "
+                f"(on {meta.get('DeletionDate', 'a date AWS set')}): the data it protects is erased"
+            )
 
     def _no_version(self, key_id: str, version: int) -> NoReturn:
         """No live alias for that version: retired (``KeyUnavailable``, it may come back)

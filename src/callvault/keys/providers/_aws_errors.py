@@ -9,6 +9,8 @@ botocore failure                                       callvault error
 ``NotFoundException``                                  ``OpenError`` in unwrap (the key id
                                                        and version come from a header);
                                                        ``KeyNotFound`` in every other call
+``DisabledException``, ``KMSInvalidStateException``    ``KeyDestroyed`` in unwrap / rewrap
+on a version key pending deletion                      (an erasure scheduled it: erased)
 ``DisabledException``, ``KMSInvalidStateException``,   ``KeyUnavailable``: the key may be
 ``KeyUnavailableException``                            usable again later
 ``ThrottlingException``, ``LimitExceededException``,   ``KeyUnavailable``: after botocore's

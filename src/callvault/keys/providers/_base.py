@@ -75,9 +75,7 @@ class KmsProvider(Protocol):
 
     def wrap(self, key_id: str, key: KeyMaterial, associated_data: bytes) -> WrappedKey: ...
 
-    def unwrap(
-        self, key_id: str, wrapped: WrappedKey, associated_data: bytes
-    ) -> KeyMaterial: ...
+    def unwrap(self, key_id: str, wrapped: WrappedKey, associated_data: bytes) -> KeyMaterial: ...
 
     def disable_key(self, key_id: str) -> KeyDescription:
         """Refuse every wrap and unwrap (``KeyUnavailable``) until ``enable_key``."""

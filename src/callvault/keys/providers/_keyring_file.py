@@ -52,8 +52,11 @@ class KeyringFile:
 
     def load(self) -> dict[str, Any]:
         if not self._path.exists():
-            return {"format": "callvault-keyring/v1", "environment": self._environment.value,
-                    "keys": {}}
+            return {
+                "format": "callvault-keyring/v1",
+                "environment": self._environment.value,
+                "keys": {},
+            }
         blob = self._path.read_bytes()
         if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + _NONCE + 16:
             raise ConfigError(f"{self._path} is not a callvault keyring")

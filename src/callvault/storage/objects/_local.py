@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from callvault._atomic import fsync_dir
 from callvault.errors import InvalidRequest
 from callvault.storage.objects._base import (
     STREAM_BLOCK,
@@ -100,7 +101,7 @@ class LocalObjectStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -117,7 +118,7 @@ class LocalObjectStore:
             raise ObjectNotFound(key) from None
         except OSError as exc:
             raise ObjectStoreError(f"cannot delete {key!r}: {exc.strerror}") from None
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     def remove_stale_temporaries(self, older_than_seconds: float = 3600.0) -> int:
         """Delete temporary files left by crashed writers; returns how many. Only files
@@ -195,7 +196,7 @@ class LocalObjectStore:
                 continue
             except OSError as exc:
                 raise ObjectStoreError(f"cannot create {path}: {exc.strerror}") from None
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
 
 
 def _stream(reader: LocalObjectReader) -> Iterator[bytes]:
@@ -204,11 +205,3 @@ def _stream(reader: LocalObjectReader) -> Iterator[bytes]:
         while block := reader.read_at(offset, STREAM_BLOCK):
             yield block
             offset += len(block)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
