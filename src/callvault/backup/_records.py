@@ -98,8 +98,22 @@ def _sqlite_snapshot(source: Path, copy: Path) -> None:
 def _pg_rows(connection: Connection, table: Table, tenants: list[str]) -> Iterator[bytes]:
     for tenant in tenants:
         connection.execute(_BIND, {"name": TENANT_SETTING, "tenant": tenant})
-        statement = select(table).where(table.c.tenant == tenant).order_by(table.c.id)
-        yield from _lines(connection.execution_options(yield_per=_BATCH).execute(statement))
+        yield from _lines(_pages(connection, table, tenant))
+
+
+def _pages(connection: Connection, table: Table, tenant: str) -> Iterator[Any]:
+    """The tenant's rows in id order, ``_BATCH`` at a time (keyset pagination): constant
+    memory without a server-side cursor that a reader stopping early would leave open."""
+    last = None
+    while True:
+        statement = select(table).where(table.c.tenant == tenant)
+        if last is not None:
+            statement = statement.where(table.c.id > last)
+        rows = connection.execute(statement.order_by(table.c.id).limit(_BATCH)).all()
+        yield from rows
+        if len(rows) < _BATCH:
+            return
+        last = rows[-1].id
 
 
 def _lines(rows: Iterable[Any]) -> Iterator[bytes]:
