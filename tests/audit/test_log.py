@@ -207,3 +207,26 @@ def test_key_events_raised_by_the_log_itself_are_deferred_not_lost(
     assert log.append(entry(0)) == 0
     log.keys._key = real_key  # type: ignore[method-assign]
     assert [e.action for e in log.entries()] == ["recording.read", "key.unwrap"]
+
+
+def test_entries_from_a_sequence_number_read_only_what_follows(
+    audit_log: AuditLog, fill: Callable[[AuditLog, int], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(audit_log, 7)
+    every = list(audit_log.entries())
+    opened: list[int] = []
+    real_open = audit_log.keys.open
+
+    def counting_open(seq: int, payload: bytes) -> bytes:
+        opened.append(seq)
+        return real_open(seq, payload)
+
+    monkeypatch.setattr(audit_log.keys, "open", counting_open)
+    assert [e.seq for e in audit_log.entries(start=5)] == [5, 6]
+    assert opened == [5, 6]  # entries 0-4 were neither read nor decrypted
+    assert list(audit_log.entries(start=5)) == every[5:]
+    assert list(audit_log.entries(start=7)) == []
+    with pytest.raises(InvalidRequest):
+        list(audit_log.entries(start=8))
+    with pytest.raises(InvalidRequest):
+        list(audit_log.entries(start=-1))

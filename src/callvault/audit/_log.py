@@ -163,12 +163,16 @@ class AuditLog:
         return self.store.leaf_hashes()
 
     def entries(
-        self, since: datetime | None = None, until: datetime | None = None
+        self, since: datetime | None = None, until: datetime | None = None, start: int = 0
     ) -> Iterator[AuditEntry]:
-        """Opened entries in log order with ``since <= time < until``; a bad entry raises
-        ``OpenError`` (run ``verify`` to locate every problem)."""
-        frames = read_frames(self.store.read_log())
-        for position, payload in enumerate(frames.payloads):
+        """Opened entries in log order from sequence number ``start`` with ``since <= time <
+        until``; a bad entry raises ``OpenError`` (run ``verify`` to locate every problem)."""
+        if start < 0:
+            raise InvalidRequest("the first sequence number is 0")
+        if start:
+            self.store.recover()  # index every complete entry before seeking through it
+        frames = read_frames(self.store.read_log(start))
+        for position, payload in enumerate(frames.payloads, start):
             entry = AuditEntry.decode(self.keys.open(position, payload))
             if entry.seq != position:
                 raise InvalidRequest(f"audit entry {position} carries sequence {entry.seq}")

@@ -37,7 +37,7 @@ from callvault.audit._frames import (
     read_frames,
 )
 from callvault.audit._merkle import leaf_hash
-from callvault.errors import AuditUnavailable, ConfigError
+from callvault.errors import AuditUnavailable, ConfigError, InvalidRequest
 
 __all__ = ["MAX_ENTRY_BYTES", "AuditStore", "Frames", "Seal", "read_frames"]
 
@@ -99,11 +99,29 @@ class AuditStore:
                 return self._recover()[0]
             return self._refresh()[0]
 
-    def read_log(self) -> bytes:
+    def read_log(self, start: int = 0) -> bytes:
+        """The log's bytes from entry ``start`` on (found through the index: a page of a
+        long log does not read, let alone decrypt, the entries before it)."""
+        offset = self._offset_of(start) if start else 0
         try:
-            return self.log_path.read_bytes()
+            with open(self.log_path, "rb") as handle:
+                handle.seek(offset)
+                return handle.read()
         except FileNotFoundError:
             return b""
+
+    def _offset_of(self, seq: int) -> int:
+        """Byte offset where entry ``seq`` starts: the end of entry ``seq - 1``."""
+        try:
+            with open(self.index_path, "rb") as handle:
+                handle.seek((seq - 1) * _INDEX.size)
+                record = handle.read(_INDEX.size)
+        except FileNotFoundError:
+            record = b""
+        if len(record) != _INDEX.size:
+            raise InvalidRequest(f"the audit log has no entry {seq}")
+        end, _ = _INDEX.unpack(record)
+        return int(end)
 
     def _index_tail(self) -> tuple[int, int]:
         """(entries indexed, end offset of the last); a torn index record is cut off."""

@@ -102,7 +102,8 @@ def list_entries(
     log = _log(request)
     found: list[Any] = []
     next_seq = None
-    for entry in log.entries(since, until):
+    size = log.size()
+    for entry in log.entries(since, until, start=min(from_seq, size)):
         if entry.seq is None or entry.seq < from_seq or (tenant and entry.tenant != tenant):
             continue
         if len(found) == limit:
