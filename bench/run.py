@@ -45,6 +45,7 @@ from bench._timing import Variant, measure_group  # noqa: E402
 from bench.api import api_targets, bench_api, print_api  # noqa: E402
 from bench.audit import audit_targets, bench_audit, print_audit  # noqa: E402
 from bench.erasure import bench_erasure, erasure_targets, print_erasure  # noqa: E402
+from bench.keyd import bench_keyd, keyd_targets, print_keyd  # noqa: E402
 from bench.providers import bench_providers, print_providers  # noqa: E402
 from bench.rewrap import bench_rewrap, print_rewrap  # noqa: E402
 from callvault import DataClass, Vault  # noqa: E402
@@ -108,6 +109,7 @@ SECTIONS = (
     "erasure",
     "audit",
     "providers",
+    "keyd",
 )
 
 
@@ -474,6 +476,8 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         targets.extend(erasure_targets(results["erasure"]))
     if "audit" in results:
         targets.extend(audit_targets(results["audit"]))
+    if "keyd" in results:
+        targets.extend(keyd_targets(results["keyd"]))
     return targets
 
 
@@ -643,6 +647,8 @@ def print_report(results: dict[str, Any]) -> None:
         print_audit(console, results["audit"])
     if "providers" in results:
         print_providers(console, results["providers"])
+    if "keyd" in results:
+        print_keyd(console, results["keyd"])
     console.print("[bold]targets[/]")
     for t in results["targets"]:
         status = "[green]PASS[/]" if t["passed"] else "[red]FAIL[/]"
@@ -746,6 +752,9 @@ def main(argv: list[str] | None = None) -> int:
         if "providers" in args.sections:
             log("KMS providers: latency, cached vs cold unwrap, rewrap rate (servers started here)")
             results["providers"] = bench_providers(tmp, quick=args.quick)
+        if "keyd" in args.sections:
+            log("keyd over mTLS: handshake per new connection, remote vs in-process unwrap")
+            results["keyd"] = bench_keyd(tmp, quick=args.quick)
     results["targets"] = evaluate_targets(results)
     results["meta"]["seconds"] = time.perf_counter() - started
     print_report(results)

@@ -24,6 +24,7 @@ from callvault._ids import Environment
 from callvault.errors import ConfigError
 from callvault.keys._cadence import Cadence
 from callvault.storage.objects import S3Settings
+from callvault.transport.egress import EgressSettings
 
 __all__ = [
     "CONFIG_FILE",
@@ -31,6 +32,7 @@ __all__ = [
     "BackupSettings",
     "CacheSettings",
     "ErasureSettings",
+    "KeydSettings",
     "RotationSettings",
     "Settings",
     "StorageSettings",
@@ -149,6 +151,25 @@ class StorageSettings(BaseModel):
         return self
 
 
+class KeydSettings(BaseModel):
+    """``callvault keyd``: the key service over mTLS (docs/protocols/keyd.md). ``policy``
+    names a preset; ``grants`` (service name -> operations), when given, replaces it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    host: str = Field("127.0.0.1", min_length=1, description="address to listen on")
+    port: int = Field(8444, ge=0, le=65535, description="TCP port (0: any)")
+    server_names: list[str] = Field(
+        default_factory=list, description="extra DNS names / IPs for keyd's certificate"
+    )
+    certificate_ttl: str = Field("24h", description="keyd's service certificate lifetime")
+    policy: Literal["default"] = Field(
+        "default", description="default: api may use keys, ops may administer them"
+    )
+    grants: dict[str, list[str]] | None = Field(
+        None, description="explicit service -> operations table, replacing the preset"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CALLVAULT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -180,6 +201,11 @@ class Settings(BaseSettings):
     )
     erasure: ErasureSettings = Field(
         default_factory=lambda: ErasureSettings()  # type: ignore[call-arg]
+    )
+    keyd: KeydSettings = Field(default_factory=lambda: KeydSettings())  # type: ignore[call-arg]
+    egress: EgressSettings = Field(
+        default_factory=lambda: EgressSettings(),  # type: ignore[call-arg]
+        description="outbound STT/LLM/TTS providers: [egress.providers.<name>]",
     )
 
     @field_validator("kms_providers")

@@ -11,14 +11,19 @@ Callers branch on *kind*, never on message text, so the tree is the contract::
     │                        oracle: it says nothing about the ciphertext, only about the key.
     ├── KeyUnavailable       the KMS cannot be reached or refused the call right now; the data
     │   │                    may open later. Fail closed: never a plaintext fallback.
-    │   └── ProviderUnreachable  the KMS did not answer (connection, timeout, throttling,
-    │                        5xx, circuit open): worth retrying; a disabled key is not.
+    │   ├── ProviderUnreachable  the KMS did not answer (connection, timeout, throttling,
+    │   │                    5xx, circuit open): worth retrying; a disabled key is not.
+    │   └── KeyAccessDenied  keyd refused this service's identity or operation (mTLS peer
+    │                        check or SPIFFE policy); defined with the keyd wire format.
     ├── EnvironmentMismatch  a key or keyring of one environment used in another (dev/staging/prod).
     ├── KeyNotFound          an administrative lookup of a key or tenant that does not exist.
     ├── KeyExists            creating a master key whose id is taken.
     ├── TenantExists         creating a tenant twice.
     ├── ConfigError          bad configuration, a root key with loose permissions, missing home.
     ├── InvalidRequest       a caller error detected before any work (bad range, bad id, …).
+    ├── EgressRefused        an outbound connection broke the egress TLS policy (protocol,
+    │                        suite, SPKI pin): closed before any request byte was sent;
+    │                        defined with the egress factory (``PinMismatch`` below it).
     ├── AuditUnavailable     the audit log cannot take an entry (unwritable, truncated): the
     │                        action it would record is refused, fail closed.
     ├── BackupInvalid        a backup that is not one, or is corrupt, truncated, tampered with

@@ -10,7 +10,9 @@ from callvault.cli import (
     _ca,
     _db,
     _demo,
+    _egress,
     _erasure,
+    _keyd,
     _keys,
     _seal,
     _serve,
@@ -31,6 +33,7 @@ app.command("seal")(_seal.seal)
 app.command("open")(_seal.open_)
 app.command("demo")(_demo.demo)
 app.command("serve")(_serve.serve)
+app.command("keyd")(_keyd.keyd)
 app.command("token")(_token.token)
 app.add_typer(_tenants.app, name="tenants")
 app.add_typer(_keys.app, name="keys")
@@ -39,4 +42,5 @@ app.command("erase")(_erasure.erase)
 app.add_typer(_erasure.app, name="erasures")
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_ca.app, name="ca")
+app.add_typer(_egress.app, name="egress")
 app.add_typer(_backup.app, name="backup")

@@ -52,6 +52,7 @@ def _local(uri: str, settings: ProviderSettings) -> KmsProvider:
 
 _FACTORIES: dict[str, str | Factory] = {
     "aws": "callvault.keys.providers._aws:open_aws_kms",
+    "keyd": "callvault.keys.providers._remote:open_remote_kms",  # keyd over mTLS
     "local": _local,
     "pkcs11": "callvault.keys.providers._pkcs11_config:open_pkcs11",
     # vault+http is refused unless allow_plaintext_endpoint_for_tests=true
