@@ -453,10 +453,20 @@ def _tls_files(tmp: Path) -> tuple[Path, Path, Path]:
             .not_valid_before(now - timedelta(minutes=5))
             .not_valid_after(now + timedelta(hours=1))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                critical=False,
+            )
         )
+        if ca:  # keyCertSign + cRLSign
+            usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+            builder = builder.add_extension(usage, critical=True)
         if not ca:
             san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-            builder = builder.add_extension(san, critical=False)
+            # Critical, as RFC 5280 requires with an empty subject (and SKI/AKI above): the
+            # client's TLS policy verifies with VERIFY_X509_STRICT, which checks both.
+            builder = builder.add_extension(san, critical=True)
         return builder.sign(ca_key, hashes.SHA256())
 
     ca_cert = issue(ca_name, ca_key.public_key(), ca=True)

@@ -42,6 +42,7 @@ from callvault.keys.providers._aws_settings import AwsKmsSettings, build_client,
 from callvault.keys.providers._aws_store import AwsKeyStore
 from callvault.keys.providers._base import KeyDescription, WrappedKey
 from callvault.keys.providers._scoping import check_key_environment
+from callvault.transport.clients import ClientTlsEvidence, botocore_tls_guard
 
 if TYPE_CHECKING:
     from callvault.keys.providers._registry import ProviderSettings
@@ -83,6 +84,12 @@ class AwsKms:
 
     def __repr__(self) -> str:
         return f"AwsKms(region={self._store.client.meta.region_name!r}, {self.environment.value})"
+
+    def tls_evidence(self) -> tuple[ClientTlsEvidence, ...]:
+        """What the KMS client's latest new connections negotiated, oldest first (empty
+        for a plaintext test endpoint)."""
+        guard = botocore_tls_guard(self._store.client)
+        return guard.evidence() if guard is not None else ()
 
     # -- administration ---------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Settings of the AWS KMS provider, parsed from its URI, and the one place its client is built.
 
 URI: ``aws://?region=eu-central-1&endpoint=https://kms.internal&profile=ops&ca_bundle=/ca.pem``
-(every parameter optional). Credentials never appear here: boto3's default chain supplies
+(every parameter optional; ``allow_tls12=true`` accepts a TLS 1.2-only endpoint, with
+ECDHE + AEAD suites only). Credentials never appear here: boto3's default chain supplies
 them (environment, shared credentials file or ``profile``, instance / task role), so a
 configuration file or a log line holding the URI never holds a secret. A URI that tries to
 carry one (``aws://key:secret@…``, ``?aws_secret_access_key=…``) is refused without being
@@ -22,11 +23,14 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from callvault.errors import ConfigError
+from callvault.transport import TlsProfile
+from callvault.transport.clients import ClientTlsGuard, secure_botocore_client
 
 __all__ = ["AwsKmsSettings", "build_client", "parse_aws_uri"]
 
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
+_FLAGS = {"allow_tls12", "allow_plaintext_endpoint_for_tests"}
 _SECRET_HINTS = ("secret", "access_key", "token", "password", "credential")
 
 
@@ -50,6 +54,11 @@ class AwsKmsSettings(BaseModel):
     read_timeout: float = Field(10.0, gt=0, le=120, description="seconds to wait for a reply")
     max_attempts: int = Field(
         3, ge=1, le=10, description="botocore standard-mode attempts, first one included"
+    )
+    allow_tls12: bool = Field(
+        False,
+        description="accept TLS 1.2 (ECDHE + AEAD suites only) from an endpoint without "
+        "TLS 1.3; TLS 1.3 only if False",
     )
     allow_plaintext_endpoint_for_tests: bool = Field(
         False, description="DANGER: accept an http:// endpoint (a local test server only)"
@@ -94,7 +103,7 @@ def parse_aws_uri(uri: str) -> AwsKmsSettings:
             )
         if name in values:
             raise ConfigError(f"AWS KMS URI parameter {name!r} given twice")
-        values[name] = _flag(name, value) if name == "allow_plaintext_endpoint_for_tests" else value
+        values[name] = _flag(name, value) if name in _FLAGS else value
     if parts.query and not values:
         raise ConfigError("AWS KMS URI query is not name=value pairs")
     try:
@@ -117,7 +126,10 @@ def _flag(name: str, value: str) -> bool:
 
 def build_client(settings: AwsKmsSettings, session: Any | None = None) -> Any:
     """A KMS client: verified TLS, explicit timeouts, standard retries. ``session``: a
-    ``boto3.session.Session`` to take credentials from (a new default-chain one if None)."""
+    ``boto3.session.Session`` to take credentials from (a new default-chain one if None).
+    An ``https://`` client sends under the ``aws-kms`` :class:`ClientTlsGuard` (TLS 1.3, or
+    1.2 with ECDHE + AEAD under ``allow_tls12``; chain and host name verified against
+    ``ca_bundle`` or the system store; every new connection read back as evidence)."""
     import boto3  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
     from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]
@@ -134,7 +146,7 @@ def build_client(settings: AwsKmsSettings, session: Any | None = None) -> Any:
     try:
         if session is None:
             session = boto3.session.Session(profile_name=settings.profile)
-        return session.client(
+        client = session.client(
             "kms",
             region_name=settings.region,
             endpoint_url=settings.endpoint,
@@ -144,3 +156,7 @@ def build_client(settings: AwsKmsSettings, session: Any | None = None) -> Any:
         )
     except BotoCoreError as exc:  # NoRegionError, ProfileNotFound, …: name the kind only
         raise ConfigError(f"cannot build the AWS KMS client: {type(exc).__name__}: {exc}") from None
+    if urlsplit(client.meta.endpoint_url).scheme == "https":
+        profile = TlsProfile.LEGACY_INTEROP if settings.allow_tls12 else TlsProfile.MODERN
+        secure_botocore_client(client, ClientTlsGuard("aws-kms", profile, ca=settings.ca_bundle))
+    return client

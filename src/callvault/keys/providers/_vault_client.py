@@ -9,8 +9,12 @@ error tree, so the provider never sees ``requests`` or ``hvac`` exceptions:
 * 400/404/405/412 → :class:`VaultRefused`, which the provider explains (bad ciphertext,
   unknown key, disabled key, retired version...).
 
-Connections: HTTPS with ``callvault.transport.client_context(MODERN)`` (TLS 1.3 only,
-certificate and host name always verified, trust from ``ca`` alone or the system store);
+Connections: HTTPS under the ``vault`` :class:`ClientTlsGuard`: its
+``client_context(MODERN)`` (TLS 1.3 only; ``LEGACY_INTEROP`` under ``allow_tls12``),
+certificate and host name always verified, trust from ``ca`` alone or the system store,
+and every new connection read back after its handshake and kept as evidence
+(:meth:`VaultClient.tls_evidence`); the guarded urllib3 pool enforces this below
+``requests``, whatever options it passes down;
 ``trust_env`` off, so no proxy, CA bundle or ``.netrc`` credentials sneak in from the
 environment; redirects are not followed (``X-Vault-Token`` is a custom header that
 ``requests`` would forward to wherever a redirect points); a 3 s connect and 10 s read
@@ -31,7 +35,8 @@ from requests.exceptions import SSLError
 from callvault.errors import ConfigError, KeyUnavailable
 from callvault.keys.providers._vault_settings import VaultSettings
 from callvault.keys.providers._vault_token import TokenSource
-from callvault.transport import TlsProfile, client_context
+from callvault.transport import TlsProfile
+from callvault.transport.clients import ClientTlsEvidence, ClientTlsGuard, guarded_https_pool
 
 __all__ = ["TIMEOUT", "VaultClient", "VaultDenied", "VaultRefused"]
 
@@ -55,16 +60,19 @@ class VaultDenied(KeyUnavailable):
 
 
 class _ContextAdapter(HTTPAdapter):
-    """Every HTTPS connection uses one verified ``SSLContext``, and trust comes from it
-    alone: ``requests`` would otherwise add its default CA bundle to the context."""
+    """Every HTTPS connection uses the guard's verified ``SSLContext`` through the guarded
+    pool, and trust comes from it alone: ``requests`` would otherwise add its default CA
+    bundle to the context."""
 
-    def __init__(self, context: Any) -> None:
-        self._context = context
+    def __init__(self, guard: ClientTlsGuard) -> None:
+        self._guard = guard
+        self._context = guard.context
         super().__init__(pool_connections=1, pool_maxsize=2, max_retries=0)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._context
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"https": guarded_https_pool(self._guard)}
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         conn.cert_reqs, conn.ca_certs, conn.ca_cert_dir = "CERT_REQUIRED", None, None
@@ -91,12 +99,17 @@ class VaultClient:
             ) from None
         self.settings = settings
         self._tokens = tokens
-        self._context = (
-            client_context(TlsProfile.MODERN, ca=settings.ca)
+        profile = TlsProfile.LEGACY_INTEROP if settings.allow_tls12 else TlsProfile.MODERN
+        self._guard = (
+            ClientTlsGuard("vault", profile, ca=settings.ca)
             if settings.address.startswith("https://")
             else None
         )
         self._local = threading.local()
+
+    def tls_evidence(self) -> tuple[ClientTlsEvidence, ...]:
+        """What the latest new connections negotiated, oldest first (empty over plaintext)."""
+        return self._guard.evidence() if self._guard is not None else ()
 
     def call(self, what: str, operation: Callable[[Any], T]) -> T:
         """``operation(hvac_client)``, with every failure mapped (see the module docstring).
@@ -142,8 +155,8 @@ class VaultClient:
 
             session = Session()
             session.trust_env = False
-            if self._context is not None:
-                session.mount("https://", _ContextAdapter(self._context))
+            if self._guard is not None:
+                session.mount("https://", _ContextAdapter(self._guard))
             client = hvac.Client(
                 url=self.settings.address,
                 session=session,

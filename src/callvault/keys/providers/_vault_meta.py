@@ -63,8 +63,11 @@ class MetaStore:
             if exc.status == 404:
                 return None
             raise KeyUnavailable(f"cannot read the metadata of {key_id}: {exc}") from None
-        data = answer["data"]
-        return MetaRecord(dict(data["data"]), int(data["metadata"]["version"]))
+        try:  # a proxy or a misrouted request may answer 200 with something else
+            data = answer["data"]
+            return MetaRecord(dict(data["data"]), int(data["metadata"]["version"]))
+        except (KeyError, TypeError, ValueError):
+            raise KeyUnavailable(f"Vault answered an unreadable record for {key_id}") from None
 
     def create(self, key_id: str, data: dict[str, Any]) -> bool:
         """Write a new record; False if one exists already."""

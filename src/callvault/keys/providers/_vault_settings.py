@@ -6,8 +6,9 @@ The URI says where the server is and which mounts to use, never who we are: a UR
 user name, a password or a ``token`` parameter is refused (the token comes from the
 environment, see ``_vault_token``). ``vault+http://`` is refused unless the loudly named
 ``allow_plaintext_endpoint_for_tests=true`` is present, as for the S3 settings: it exists
-for a local test server only. Unknown parameters are refused too, so a typo such as
-``mout=`` cannot silently fall back to a default mount.
+for a local test server only. ``allow_tls12=true`` accepts a server without TLS 1.3
+(TLS 1.2 with ECDHE + AEAD suites only; the default is TLS 1.3 only). Unknown parameters
+are refused too, so a typo such as ``mout=`` cannot silently fall back to a default mount.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ class VaultSettings(BaseModel):
         None, description="CA bundle to verify the server with (system store if None)"
     )
     namespace: str | None = Field(None, pattern=_MOUNT, description="Vault namespace")
+    allow_tls12: bool = Field(
+        False,
+        description="accept TLS 1.2 (ECDHE + AEAD suites only) from a server without TLS 1.3; "
+        "TLS 1.3 only if False",
+    )
     allow_plaintext_endpoint_for_tests: bool = Field(
         False, description="DANGER: accept vault+http:// (local test servers only)"
     )
@@ -65,6 +71,7 @@ def parse_vault_uri(uri: str, home: Path) -> VaultSettings:
         raise ConfigError("the Vault URI must name a host")
     query = _query(parts.query)
     plaintext = _flag(query.pop("allow_plaintext_endpoint_for_tests", "false"))
+    allow_tls12 = _flag(query.pop("allow_tls12", "false"))
     if parts.scheme == "vault+http" and not plaintext:
         raise ConfigError(
             "vault+http:// refused: the token and every data key would cross the network in "
@@ -80,6 +87,7 @@ def parse_vault_uri(uri: str, home: Path) -> VaultSettings:
             meta_mount=query.pop("meta", "callvault-meta"),
             ca=None if ca is None else _resolve(ca, home),
             namespace=query.pop("namespace", None),
+            allow_tls12=allow_tls12,
             allow_plaintext_endpoint_for_tests=plaintext,
         )
     except ValidationError as exc:
@@ -104,12 +112,13 @@ def _query(raw: str) -> dict[str, str]:
         "meta",
         "ca",
         "namespace",
+        "allow_tls12",
         "allow_plaintext_endpoint_for_tests",
     }
     if unknown:
         raise ConfigError(
             f"unknown Vault URI parameter(s) {sorted(unknown)}; known: mount, meta, ca, "
-            "namespace, allow_plaintext_endpoint_for_tests"
+            "namespace, allow_tls12, allow_plaintext_endpoint_for_tests"
         )
     return query
 

@@ -5,7 +5,9 @@ failure). Range reads are ranged GETs (``Range: bytes=a-b``) pinned with ``If-Ma
 the ETag seen when the reader was opened, so a reader never mixes two versions of an
 object: an overwrite mid-read is an ``ObjectStoreError``, not a silent splice (the local
 store gets the same property from its open file descriptor). The client must verify TLS
-certificates; a client built with ``verify=False`` or an ``http://`` endpoint is refused.
+certificates; a client built with ``verify=False`` or an ``http://`` endpoint is refused,
+and an ``https://`` one sends under callvault's TLS policy (``_s3_tls``): TLS 1.3 unless
+``allow_tls12``, every new connection read back and kept as evidence (:meth:`tls_evidence`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from callvault.errors import InvalidRequest
 from callvault.storage.objects._base import (
@@ -28,28 +29,15 @@ from callvault.storage.objects._errors import ObjectNotFound, ObjectStoreError
 from callvault.storage.objects._keys import check_key, check_prefix
 from callvault.storage.objects._reader import ObjectReader
 from callvault.storage.objects._s3_errors import backend_errors, raise_for
+from callvault.storage.objects._s3_tls import check_endpoint, secure_s3_client
 from callvault.storage.objects._s3_upload import SSE, no_sse_error, upload_stream
+from callvault.transport.clients import ClientTlsEvidence
 
 __all__ = ["MIN_PART_SIZE", "PREFIX_PATTERN", "S3ObjectReader", "S3ObjectStore", "check_endpoint"]
 
 MIN_PART_SIZE = 8 * 1024 * 1024
 PREFIX_PATTERN = r"^([A-Za-z0-9_-][A-Za-z0-9._-]*/)*$"
 """A bucket prefix: empty, or relative segments each ending in '/' (no '.' or '..' segment)."""
-
-
-def check_endpoint(url: str, allow_plaintext: bool) -> None:
-    """Refuse endpoints that would send sealed objects and credentials in the clear."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        raise ValueError("endpoint_url must not carry credentials")
-    if not parts.hostname:
-        raise ValueError("endpoint_url must name a host")
-    if parts.scheme == "https" or (parts.scheme == "http" and allow_plaintext):
-        return
-    raise ValueError(
-        f"endpoint_url scheme {parts.scheme!r} refused: use https:// "
-        "(http:// only with allow_plaintext_endpoint_for_tests)"
-    )
 
 
 class S3ObjectReader(ObjectReader):
@@ -84,20 +72,15 @@ class S3ObjectStore:
         server_side_encryption: bool = True,
         part_size: int = MIN_PART_SIZE,
         allow_plaintext_endpoint_for_tests: bool = False,
+        allow_tls12: bool = False,
     ) -> None:
         if not re.fullmatch(PREFIX_PATTERN, prefix):
             raise ObjectStoreError("S3 prefix must be empty or 'a/b/' (relative, no '..')")
         if part_size < MIN_PART_SIZE:
             raise ObjectStoreError(f"part size must be at least {MIN_PART_SIZE} bytes")
-        try:
-            check_endpoint(client.meta.endpoint_url, allow_plaintext_endpoint_for_tests)
-        except ValueError as exc:
-            raise ObjectStoreError(str(exc)) from None
-        # botocore keeps the client's ``verify`` on its HTTP session; a client built with
-        # verify=False would accept any certificate, so it is refused outright.
-        http_session = getattr(getattr(client, "_endpoint", None), "http_session", None)
-        if getattr(http_session, "_verify", True) is False:
-            raise ObjectStoreError("S3 client does not verify TLS certificates (verify=False)")
+        self._tls = secure_s3_client(
+            client, allow_plaintext=allow_plaintext_endpoint_for_tests, allow_tls12=allow_tls12
+        )
         self.bucket = bucket
         self.prefix = prefix
         self._client = client
@@ -106,6 +89,11 @@ class S3ObjectStore:
 
     def __repr__(self) -> str:
         return f"S3ObjectStore({self.bucket!r}, {self.prefix!r})"
+
+    def tls_evidence(self) -> tuple[ClientTlsEvidence, ...]:
+        """What the client's latest new connections negotiated (protocol, suite, peer
+        certificate), oldest first; empty for a plaintext test endpoint."""
+        return self._tls.evidence() if self._tls is not None else ()
 
     def put_stream(self, key: str, chunks: Source) -> ObjectInfo:
         name = self._name(check_key(key))

@@ -5,6 +5,8 @@ and friends, a named ``profile``, an instance or task role). The endpoint must b
 ``https://`` and its certificate is always verified (against the system store, or against
 ``ca_bundle`` for a private CA); ``http://`` is refused unless the loudly named
 ``allow_plaintext_endpoint_for_tests`` is set, which exists for a local test server only.
+TLS is 1.3 only unless ``allow_tls12`` (then 1.2 with ECDHE + AEAD suites only); the client
+sends under callvault's TLS policy (``_s3_tls``), not botocore's default context.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ class S3Settings(BaseModel):
     )
     part_size_mib: int = Field(
         MIN_PART_SIZE // _MIB, ge=MIN_PART_SIZE // _MIB, le=512, description="multipart size"
+    )
+    allow_tls12: bool = Field(
+        False,
+        description="accept TLS 1.2 (ECDHE + AEAD suites only) from an endpoint without "
+        "TLS 1.3; TLS 1.3 only if False",
     )
     allow_plaintext_endpoint_for_tests: bool = Field(
         False, description="DANGER: accept an http:// endpoint (local test servers only)"
@@ -113,6 +120,7 @@ def open_s3_store(settings: S3Settings, session: Any | None = None) -> S3ObjectS
         server_side_encryption=settings.server_side_encryption,
         part_size=settings.part_size_mib * _MIB,
         allow_plaintext_endpoint_for_tests=settings.allow_plaintext_endpoint_for_tests,
+        allow_tls12=settings.allow_tls12,
     )
     store.check_bucket()
     return store
