@@ -709,6 +709,17 @@ def _throughput(vault: Vault, plan: Plan) -> Iterator[dict[str, Any]]:
         yield bench_size(vault, size, plan)
 
 
+_SECTIONS_IN_TMP: tuple[tuple[str, str, Callable[..., dict[str, Any]]], ...] = (
+    ("api", "API over HTTPS: encrypted vs plaintext-baseline servers (child processes)", bench_api),
+    ("rewrap", "rewrap rate after a rotation (DEKs/s, local provider)", bench_rewrap),
+    ("erasure", "tenant erasure: key destruction and total, few vs many objects", bench_erasure),
+    ("audit", "audit log: durable append rate, checkpoint and proof time", bench_audit),
+    ("providers", "KMS providers: latency, cached vs cold unwrap, rewrap rate", bench_providers),
+    ("keyd", "keyd over mTLS: handshake, remote vs in-process unwrap", bench_keyd),
+)
+"""Sections that run in their own temporary directory: (name, progress line, bench(tmp, quick))."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -737,24 +748,10 @@ def main(argv: list[str] | None = None) -> int:
         if "memory" in args.sections:
             log(f"peak RSS streaming {fmt_size(plan.stream_size)} (child processes)")
             results["memory"] = bench_memory(home.path, tmp, plan)
-        if "api" in args.sections:
-            log("API over HTTPS: encrypted vs plaintext-baseline servers (child processes)")
-            results["api"] = bench_api(tmp, quick=args.quick)
-        if "rewrap" in args.sections:
-            log("rewrap rate after a rotation (DEKs/s, local provider)")
-            results["rewrap"] = bench_rewrap(tmp, quick=args.quick)
-        if "erasure" in args.sections:
-            log("tenant erasure: key destruction and total, few vs many objects")
-            results["erasure"] = bench_erasure(tmp, quick=args.quick)
-        if "audit" in args.sections:
-            log("audit log: durable append rate vs write+fsync, checkpoint and proof time")
-            results["audit"] = bench_audit(tmp, quick=args.quick)
-        if "providers" in args.sections:
-            log("KMS providers: latency, cached vs cold unwrap, rewrap rate (servers started here)")
-            results["providers"] = bench_providers(tmp, quick=args.quick)
-        if "keyd" in args.sections:
-            log("keyd over mTLS: handshake per new connection, remote vs in-process unwrap")
-            results["keyd"] = bench_keyd(tmp, quick=args.quick)
+        for name, message, bench in _SECTIONS_IN_TMP:
+            if name in args.sections:
+                log(message)
+                results[name] = bench(tmp, quick=args.quick)
     results["targets"] = evaluate_targets(results)
     results["meta"]["seconds"] = time.perf_counter() - started
     print_report(results)
