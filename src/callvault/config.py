@@ -63,6 +63,11 @@ class ApiSettings(BaseModel):
     max_json_bytes: int = Field(
         1024**2, ge=1024, le=64 * 1024**2, description="largest JSON request body (transcripts…)"
     )
+    trace_calls: bool = Field(
+        False,
+        description="append the encryption events of requests naming a call "
+        "(X-Callvault-Call-Id) to <home>/traces/<call id>.jsonl",
+    )
 
 
 class RotationSettings(BaseModel):

@@ -5,11 +5,9 @@
 from __future__ import annotations
 
 import os
-import selectors
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 
 from callvault import DataClass, Environment, KeyUnavailable, Vault
 from callvault.audit import attach_audit
+from callvault.testing import wait_for_line
 
 from .conftest import TRUST_DOMAIN, make_keyd_home, open_log
 
@@ -35,19 +34,7 @@ def _env() -> dict[str, str]:
 
 def _read_port(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
     """The port from keyd's stable banner line ``keyd listening on HOST:PORT``."""
-    assert proc.stderr is not None
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stderr, selectors.EVENT_READ)
-    deadline, seen = time.monotonic() + timeout, b""
-    while time.monotonic() < deadline:
-        if selector.select(timeout=0.5):
-            line = proc.stderr.readline()
-            seen += line
-            if line.startswith(b"keyd listening on "):
-                return int(line.rsplit(b":", 1)[1])
-            if not line and proc.poll() is not None:
-                break
-    raise AssertionError(f"keyd did not start: {seen.decode(errors='replace')}")
+    return int(wait_for_line(proc, b"keyd listening on ", timeout).rsplit(b":", 1)[1])
 
 
 @pytest.fixture

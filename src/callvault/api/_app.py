@@ -27,6 +27,7 @@ from callvault.api._errors import RangeNotSatisfiable, error_body, map_error
 from callvault.api._headers import SecurityHeadersMiddleware
 from callvault.api._limits import BodyLimitMiddleware
 from callvault.api._services import ApiServices
+from callvault.api._trace import CallTraceMiddleware
 from callvault.api.routes import ROUTERS
 from callvault.auth import AuthenticationError
 from callvault.errors import CallvaultError, InvalidRequest
@@ -50,6 +51,8 @@ def create_app(vault: Vault, *, services: ApiServices | None = None) -> FastAPI:
     )
     app.state.services = services or ApiServices.from_settings(vault)
     app.add_middleware(BodyLimitMiddleware, max_bytes=vault.settings.api.max_json_bytes)
+    if vault.settings.api.trace_calls:
+        app.add_middleware(CallTraceMiddleware, home=vault.home)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, wraps the 413 too
     app.add_exception_handler(CallvaultError, _callvault_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -46,7 +46,9 @@ def negotiated(conn: ssl.SSLSocket | ssl.SSLObject) -> Negotiated:
     protocol, cipher = conn.version(), conn.cipher()
     if protocol is None or cipher is None:
         raise TlsPolicyError("the TLS handshake has not completed")
-    der = conn.getpeercert(binary_form=True)
+    # Positional: httpcore hands out the C-level ``_ssl._SSLSocket``, whose methods are the
+    # same but take no keywords.
+    der = conn.getpeercert(True)
     uris = _uri_sans(der) if der else []
     return Negotiated(
         protocol=protocol,

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from callvault.keys._events import FanOutKeyEvents, KeyEvent, KeyEventSink, current_use
 from callvault.keys._material import KeyMaterial
 from callvault.keys.providers._base import KeyDescription, KmsProvider, WrappedKey
+from callvault.transport.trace import current_trace, record_key_use
 
 __all__ = ["AuditedProvider"]
 
@@ -51,7 +52,8 @@ class AuditedProvider:
         fn: Callable[[], T],
         version: Callable[[T], int | None] | int | None = None,
     ) -> T:
-        if not self._sink.enabled:
+        traced = current_trace() is not None
+        if not traced and not self._sink.enabled:
             return fn()
         use = current_use()
         started = time.perf_counter()
@@ -65,20 +67,30 @@ class AuditedProvider:
             outcome = type(exc).__name__
             raise
         finally:
-            self._sink.emit(
-                KeyEvent(
-                    time=datetime.now(UTC),
-                    actor=use.actor,
+            if self._sink.enabled:
+                self._sink.emit(
+                    KeyEvent(
+                        time=datetime.now(UTC),
+                        actor=use.actor,
+                        operation=operation,
+                        provider=self.scheme,
+                        key_id=key_id,
+                        key_version=found,
+                        tenant=_tenant_of(key_id),
+                        object_id=use.object_id,
+                        outcome=outcome,
+                        latency_ms=(time.perf_counter() - started) * 1000,
+                    )
+                )
+            if traced:
+                record_key_use(
                     operation=operation,
                     provider=self.scheme,
                     key_id=key_id,
                     key_version=found,
-                    tenant=_tenant_of(key_id),
                     object_id=use.object_id,
                     outcome=outcome,
-                    latency_ms=(time.perf_counter() - started) * 1000,
                 )
-            )
 
     # -- key operations ----------------------------------------------------------------
 

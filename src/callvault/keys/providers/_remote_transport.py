@@ -44,6 +44,7 @@ from callvault.transport.ca import (
     PeerVerifier,
     SpiffeId,
 )
+from callvault.transport.trace import current_trace, record_tls
 
 __all__ = ["KeydTransport"]
 
@@ -150,6 +151,7 @@ class KeydTransport:
             conn, generation, reused = self._checkout()
             if not reused:
                 self._open(conn)
+            self._trace(conn)
             try:
                 status, raw, will_close = self._exchange(conn, operation, data)
             except _STALE:
@@ -169,6 +171,16 @@ class KeydTransport:
                 self._checkin(conn, generation)
             return _answer(status, raw)
         raise ProviderUnreachable("keyd closed the connection")  # pragma: no cover
+
+    def _trace(self, conn: http.client.HTTPSConnection) -> None:
+        if current_trace() is not None and isinstance(conn.sock, ssl.SSLSocket):
+            record_tls(
+                "keyd",
+                f"{self._settings.host}:{self._settings.port}",
+                conn.sock,
+                authenticated_by="mTLS: internal CA chain, SPIFFE ID, revocation list",
+                identity=str(self.expected),
+            )
 
     @staticmethod
     def _exchange(

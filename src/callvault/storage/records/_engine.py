@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL
 
 from callvault.errors import ConfigError
 from callvault.storage.records._url import check_database_url
+from callvault.transport.trace import current_trace, record_tls_values
 
 __all__ = ["RECORDS_DB_FILE", "check_tls_session", "create_records_engine", "embedded_url"]
 
@@ -29,7 +30,7 @@ _SQLITE_PRAGMAS = (
     "PRAGMA secure_delete = ON",
     "PRAGMA busy_timeout = 5000",
 )
-_SESSION_TLS = "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+_SESSION_TLS = "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
 
 
 def embedded_url(home: Path) -> str:
@@ -44,6 +45,7 @@ def create_records_engine(url: str | URL) -> Engine:
         return _sqlite_engine(checked)
     engine = create_engine(checked, pool_pre_ping=True, pool_size=5, max_overflow=5)
     event.listen(engine, "connect", _verify_postgres_tls)
+    event.listen(engine, "checkout", _trace_checkout)
     return engine
 
 
@@ -77,17 +79,35 @@ def check_tls_session(ssl_in_use: bool, protocol: str | None) -> None:
         raise ConfigError(f"database connection refused: TLS protocol {protocol!r}, need TLSv1.3")
 
 
-def _verify_postgres_tls(dbapi_connection: Any, _record: Any) -> None:
+def _verify_postgres_tls(dbapi_connection: Any, record: Any) -> None:
     # psycopg exposes whether TLS is in use but not the protocol; the server's own view of
     # this session (pg_stat_ssl) gives it, one query per new pooled connection.
-    protocol = None
+    protocol = cipher = None
     ssl_in_use = bool(dbapi_connection.pgconn.ssl_in_use)
     if ssl_in_use:
         row = dbapi_connection.execute(_SESSION_TLS).fetchone()
         dbapi_connection.rollback()
-        protocol = row[1] if row is not None and row[0] else None
+        if row is not None and row[0]:
+            protocol, cipher = row[1], row[2]
     try:
         check_tls_session(ssl_in_use, protocol)
     except ConfigError:
         dbapi_connection.close()
         raise
+    record.info["callvault_tls"] = (protocol, cipher)
+
+
+def _trace_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Each use of a pooled connection is a hop of the current call's trace, if any: the
+    session's TLS as the server saw it when the connection was made (it cannot change)."""
+    if current_trace() is None:
+        return
+    protocol, cipher = record.info.get("callvault_tls", (None, None))
+    info = dbapi_connection.info
+    record_tls_values(
+        "postgresql",
+        f"{info.host}:{info.port}",
+        protocol=protocol or "none",
+        cipher=cipher or "none",
+        authenticated_by="sslmode=verify-full: chain to sslrootcert and host name",
+    )

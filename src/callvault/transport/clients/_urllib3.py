@@ -22,6 +22,7 @@ from typing import Any
 from urllib3.connectionpool import HTTPSConnectionPool
 
 from callvault.transport.clients._guard import ClientTlsGuard, ClientTlsRefused
+from callvault.transport.trace import current_trace, record_tls
 
 __all__ = ["guarded_https_pool"]
 
@@ -61,6 +62,18 @@ class _GuardedConnection:
         except ClientTlsRefused:
             self._drop()
             raise
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        """Each request on this connection is a hop of the current call's trace, if any."""
+        sock = self.sock
+        if current_trace() is not None and isinstance(sock, ssl.SSLSocket | ssl.SSLObject):
+            record_tls(
+                self._guard.service,
+                f"{self.host}:{self.port}",
+                sock,
+                authenticated_by="chain to the configured CA and host name",
+            )
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
     def _drop(self) -> None:
         sock, self.sock = self.sock, None

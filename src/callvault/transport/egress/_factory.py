@@ -33,6 +33,7 @@ from callvault.transport.egress._errors import EgressRefused
 from callvault.transport.egress._evidence import EvidenceStore, utc_now
 from callvault.transport.egress._guard import ProviderPolicy
 from callvault.transport.egress._settings import EgressProviderSettings, EgressSettings
+from callvault.transport.trace import current_trace, record_tls, record_tls_values
 
 __all__ = ["async_egress_client", "egress_client", "provider_policy"]
 
@@ -67,10 +68,13 @@ class _EgressTransport(httpx.HTTPTransport):
             keepalive_expiry=_LIMITS.keepalive_expiry,
         )
         self._provider = policy.name
+        self._pinned = bool(policy.pins)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         _refuse_plaintext(request, self._provider)
-        return super().handle_request(request)
+        response = super().handle_request(request)
+        _trace(response, request, self._provider, self._pinned)
+        return response
 
 
 class _AsyncEgressTransport(httpx.AsyncHTTPTransport):
@@ -86,10 +90,29 @@ class _AsyncEgressTransport(httpx.AsyncHTTPTransport):
             keepalive_expiry=_LIMITS.keepalive_expiry,
         )
         self._provider = policy.name
+        self._pinned = bool(policy.pins)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         _refuse_plaintext(request, self._provider)
-        return await super().handle_async_request(request)
+        response = await super().handle_async_request(request)
+        _trace(response, request, self._provider, self._pinned)
+        return response
+
+
+def _trace(response: httpx.Response, request: httpx.Request, provider: str, pinned: bool) -> None:
+    """Each request is a hop of the current call's trace, if any, read off the live
+    connection that carried it (new or kept alive)."""
+    if current_trace() is None:
+        return
+    stream = response.extensions.get("network_stream")
+    conn = stream.get_extra_info("ssl_object") if stream is not None else None
+    how = "chain to the configured CA bundle and host name" + (", SPKI pin" if pinned else "")
+    hop, peer = f"egress:{provider}", f"{request.url.host}:{request.url.port or 443}"
+    # httpcore hands out the C-level ``_ssl._SSLSocket``: the same methods, another type.
+    if conn is not None and callable(getattr(conn, "cipher", None)):
+        record_tls(hop, peer, conn, authenticated_by=how)
+    else:  # the guard checked it at connect; the trace says it could not look again
+        record_tls_values(hop, peer, protocol="unknown", cipher="unknown", authenticated_by=how)
 
 
 def _context(provider: EgressProviderSettings, home: Path) -> ssl.SSLContext:
