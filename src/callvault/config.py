@@ -33,6 +33,7 @@ __all__ = [
     "CacheSettings",
     "ErasureSettings",
     "KeydSettings",
+    "PostureSettings",
     "RotationSettings",
     "Settings",
     "StorageSettings",
@@ -175,6 +176,48 @@ class KeydSettings(BaseModel):
     )
 
 
+class PostureSettings(BaseModel):
+    """Scheduled posture checks inside ``serve`` (docs/posture/evidence.md): nothing runs
+    unless targets or paths are listed. Reports go to ``<home>/posture/history``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    scan_targets: list[str] = Field(
+        default_factory=list, description='TLS endpoints to scan, "host:port" each'
+    )
+    lint_paths: list[str] = Field(
+        default_factory=list, description="deployment paths to lint (relative: in the home)"
+    )
+    interval_minutes: int = Field(
+        1440, ge=1, le=44640, description="how often serve scans and lints (default daily)"
+    )
+    history_keep: int = Field(
+        200, ge=1, le=100_000, description="reports kept per kind (scan, lint) in the history"
+    )
+    evidence_window_days: int = Field(
+        30, ge=1, le=3660, description="key-access window of `evidence export`"
+    )
+    overview_cache_seconds: int = Field(
+        30, ge=0, le=3600, description="how long /v1/posture/overview reuses its facts"
+    )
+
+    @field_validator("scan_targets")
+    @classmethod
+    def _targets(cls, targets: list[str]) -> list[str]:
+        for target in targets:
+            host, sep, port = target.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"scan target {target!r} is not host:port")
+        return targets
+
+    @property
+    def scheduled(self) -> bool:
+        return bool(self.scan_targets or self.lint_paths)
+
+    def lint_path(self, home: Path, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else home / candidate
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CALLVAULT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -211,6 +254,10 @@ class Settings(BaseSettings):
     egress: EgressSettings = Field(
         default_factory=lambda: EgressSettings(),  # type: ignore[call-arg]
         description="outbound STT/LLM/TTS providers: [egress.providers.<name>]",
+    )
+    posture: PostureSettings = Field(
+        default_factory=lambda: PostureSettings(),  # type: ignore[call-arg]
+        description="scheduled scans and lint inside serve: [posture]",
     )
 
     @field_validator("kms_providers")

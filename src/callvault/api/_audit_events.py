@@ -55,6 +55,9 @@ AUDIT_CHECKPOINT: Final = Event("audit.checkpoint", on_success=False)
 AUDIT_PROOF: Final = Event("audit.proof", on_success=False)
 AUDIT_PUBLIC_KEY: Final = Event("audit.public-key", on_success=False)
 
+POSTURE_READ: Final = Event("posture.read")
+POSTURE_DOCUMENT: Final = Event("posture.document")
+
 EVENTS: Final[tuple[Event, ...]] = tuple(
     value for value in dict(globals()).values() if isinstance(value, Event)
 )

@@ -193,6 +193,22 @@ class AuditLog:
         atomic_write(self.checkpoint_dir / f"{point.size:016d}.note", note.encode())
         return point, note
 
+    def sign_statement(self, body: str) -> str:
+        """Sign ``body`` (lines ending in a newline) with the checkpoint key as a C2SP signed
+        note under the log's key name; ``verifier().open(note)`` checks it.
+
+        For statements about the log's own evidence (the evidence bundle's manifest). A
+        body shaped like a checkpoint (second line a decimal size) is refused: this key's
+        signature on such a text would read as a checkpoint the log never had.
+        """
+        lines = body.split("\n")
+        if len(lines) > 1 and lines[1].isdigit():
+            raise InvalidRequest("a signed statement must not have a checkpoint's shape")
+        with _guard():
+            signer = self.keys.signer()
+        self._flush_deferred()
+        return sign_note(body, self.origin, signer)
+
     def checkpoint_notes(self) -> list[tuple[Path, str]]:
         if not self.checkpoint_dir.exists():
             return []

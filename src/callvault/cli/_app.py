@@ -12,8 +12,12 @@ from callvault.cli import (
     _demo,
     _egress,
     _erasure,
+    _evidence,
     _keyd,
     _keys,
+    _lint,
+    _posture,
+    _scan,
     _seal,
     _serve,
     _setup,
@@ -32,6 +36,8 @@ app.command("init")(_setup.init)
 app.command("seal")(_seal.seal)
 app.command("open")(_seal.open_)
 app.command("demo")(_demo.demo)
+app.command("scan")(_scan.scan)
+app.command("lint")(_lint.lint)
 app.command("serve")(_serve.serve)
 app.command("keyd")(_keyd.keyd)
 app.command("token")(_token.token)
@@ -43,4 +49,6 @@ app.add_typer(_erasure.app, name="erasures")
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_ca.app, name="ca")
 app.add_typer(_egress.app, name="egress")
+app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_backup.app, name="backup")
+app.command("posture")(_posture.posture)

@@ -5,7 +5,6 @@ versions (``_rewrap``); revocation of a compromised version (``_revoke``). Never
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -15,25 +14,8 @@ from callvault import DataClass, InvalidRequest
 from callvault.cli import _revoke, _rewrap, _rotation
 from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
-from callvault.keys.providers import KeyDescription
 
 app = typer.Typer(help="Inspect and rotate master keys.", no_args_is_help=True)
-
-
-def _as_dict(key: KeyDescription) -> dict[str, Any]:
-    return {
-        "provider": key.provider,
-        "key_id": key.key_id,
-        "environment": key.environment.value,
-        "state": key.state.value,
-        "primary_version": key.primary_version,
-        "min_decrypt_version": key.min_decrypt_version,
-        "versions": list(key.versions),
-        "created_at": key.created_at.isoformat(),
-        "rotated_at": key.rotated_at.isoformat(),
-        "deletion_date": key.deletion_date.isoformat() if key.deletion_date else None,
-        "labels": dict(key.labels),
-    }
 
 
 @app.command("list")
@@ -46,7 +28,7 @@ def list_(
     """List master keys with their versions and state."""
     keys = open_vault(home).list_keys(tenant)
     if as_json:
-        emit_json([_as_dict(k) for k in keys])
+        emit_json([k.as_json() for k in keys])
         return
     table = Table("key id", "provider", "state", "primary", "versions", "rotated")
     for k in keys:
@@ -79,7 +61,7 @@ def rotate(
         key = vault.rotate_key(tenant, data_class)
         detail["primary_version"] = str(key.primary_version)
     if as_json:
-        emit_json(_as_dict(key))
+        emit_json(key.as_json())
     else:
         typer.echo(f"rotated {key.key_id}: primary version is now v{key.primary_version}")
 
@@ -109,6 +91,6 @@ def create(
             raise InvalidRequest(f"no KMS provider named {provider!r} in [kms_providers]")
         key = named[provider].create_key(key_id, {"purpose": "customer-managed"})
     if as_json:
-        emit_json(_as_dict(key))
+        emit_json(key.as_json())
     else:
         typer.echo(f"created {key.key_id} on {provider}")

@@ -12,74 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from cryptography import x509
 from rich.console import Console
 from rich.table import Table
 
-from callvault._vault import Vault
 from callvault.cli._admin import admin_action
 from callvault.cli._common import HomeOption, JsonOption, cli_errors, emit_json, open_vault
-from callvault.keys._cadence import (
-    Cadence,
-    DueState,
-    KeyKind,
-    ScheduledKey,
-    rotate_due,
-    rotation_status,
-    scheduled,
-)
+from callvault.keys._cadence import DueState, rotate_due
+from callvault.lifecycle._schedule import rotation_schedule
 
 __all__ = ["rotate_due_command", "status"]
-
-_TLS_CERT = Path("tls") / "server.pem"
-
-
-def _signing_key(vault: Vault, cadence: Cadence, now: datetime) -> list[ScheduledKey]:
-    from callvault.auth import SigningKeyRing
-
-    current = [k for k in SigningKeyRing(vault.home, vault.provider).list_keys() if k.current]
-    return [
-        scheduled(
-            f"jwt-signing/{k.kid}",
-            KeyKind.SIGNING,
-            k.created_at,
-            k.created_at,
-            cadence,
-            now,
-            "automatic (next token minted or serve's timer), 7-day grace",
-        )
-        for k in current
-    ]
-
-
-def _certificate(vault: Vault, cadence: Cadence, now: datetime) -> list[ScheduledKey]:
-    path = vault.home / _TLS_CERT
-    if not path.exists():
-        return []
-    leaf = x509.load_pem_x509_certificates(path.read_bytes())[0]
-    issued, expires = leaf.not_valid_before_utc, leaf.not_valid_after_utc
-    due = min(issued + cadence.tls_certificate, expires - cadence.warn_before)
-    return [
-        scheduled(
-            f"tls/server.pem (expires {expires:%Y-%m-%d})",
-            KeyKind.TLS,
-            issued,
-            issued,
-            cadence,
-            now,
-            "automatic at serve start",
-            due=due,
-        )
-    ]
-
-
-def collect(vault: Vault, now: datetime) -> list[ScheduledKey]:
-    cadence = vault.settings.rotation.cadence()
-    return [
-        *rotation_status(vault.provider.list_keys(), cadence, now),
-        *_signing_key(vault, cadence, now),
-        *_certificate(vault, cadence, now),
-    ]
 
 
 @cli_errors
@@ -90,7 +31,7 @@ def status(
 ) -> None:
     """Every scheduled key: age, last rotation, next due date, overdue ones flagged."""
     now = datetime.now(UTC)
-    items = collect(open_vault(home, audited=False), now)  # metadata reads only
+    items = rotation_schedule(open_vault(home, audited=False), now)  # metadata reads only
     if as_json:
         emit_json([item.as_json(now) for item in items])
     else:

@@ -125,11 +125,12 @@ def _serve(host: str, port: int, home: Path | None) -> None:
     sys.stderr.flush()
     timer = _rotation_timer(vault, services)
     worker = _erasure_worker(vault, services)
+    posture = _posture_job(vault)
     try:
         with acting_as("system"):  # not the operator who started it: requests name theirs
             uvicorn.Server(config).run()
     finally:
-        for job in (timer, worker):
+        for job in (timer, worker, posture):
             if job is not None:
                 job.stop()
 
@@ -203,3 +204,20 @@ def _erasure_worker(vault: Vault, services: Any) -> Any:
     worker.start()
     sys.stderr.write(f"  due erasures: executed every {settings.check_seconds} s\n")
     return worker
+
+
+def _posture_job(vault: Vault) -> Any:
+    """With ``[posture]`` scan targets or lint paths: scan and lint them every
+    ``interval_minutes`` while serving, into the posture history (first round at start)."""
+    settings = vault.settings.posture
+    if not settings.scheduled:
+        return None
+    from callvault.posture.schedule import PostureJob
+
+    job = PostureJob(vault.home, settings)
+    job.start()
+    sys.stderr.write(
+        f"  posture checks: {len(settings.scan_targets)} scan target(s), "
+        f"{len(settings.lint_paths)} lint path(s) every {settings.interval_minutes} min\n"
+    )
+    return job

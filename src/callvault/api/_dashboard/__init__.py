@@ -6,6 +6,12 @@ from the API's own origin under ``Content-Security-Policy: default-src 'self'`` 
 script or style, no other origin, not framable), and all data it shows comes from the
 guarded JSON API with the token the operator pastes. The files themselves hold nothing
 secret, which is why their paths (``PATHS``) are public.
+
+The posture view's data (``GET /v1/posture/overview``) is built here too, from the live
+posture facts: ``_models`` (the JSON), ``_overview`` (selection from the facts), ``_grade``
+(the overview grade rule) and ``_cache`` (one collection per period, off the event loop).
+They are imported by ``api.routes.posture`` only, not at package import: the static files
+stay cheap to serve.
 """
 
 from __future__ import annotations

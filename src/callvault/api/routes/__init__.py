@@ -15,6 +15,7 @@ from callvault.api.routes import (
     dashboard,
     erasures,
     keys,
+    posture,
     recordings,
     tenants,
     transcripts,
@@ -31,6 +32,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     keys.router,
     api_keys.router,
     audit.router,
+    posture.router,
     dashboard.router,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "dashboard",
     "erasures",
     "keys",
+    "posture",
     "recordings",
     "tenants",
     "transcripts",

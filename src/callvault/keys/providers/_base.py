@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from callvault._ids import Environment
 from callvault.keys._material import KeyMaterial
@@ -52,6 +52,23 @@ class KeyDescription:
     rotated_at: datetime
     deletion_date: datetime | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The description as ``keys list --json``, the posture facts and the evidence
+        bundle print it: names, versions and dates, never key material."""
+        return {
+            "provider": self.provider,
+            "key_id": self.key_id,
+            "environment": self.environment.value,
+            "state": self.state.value,
+            "primary_version": self.primary_version,
+            "min_decrypt_version": self.min_decrypt_version,
+            "versions": list(self.versions),
+            "created_at": self.created_at.isoformat(),
+            "rotated_at": self.rotated_at.isoformat(),
+            "deletion_date": self.deletion_date.isoformat() if self.deletion_date else None,
+            "labels": dict(self.labels),
+        }
 
 
 @runtime_checkable
