@@ -196,6 +196,14 @@ class PostureSettings(BaseModel):
     evidence_window_days: int = Field(
         30, ge=1, le=3660, description="key-access window of `evidence export`"
     )
+    first_delay_seconds: int = Field(
+        15, ge=0, le=3600, description="first round this long after serve starts"
+    )
+    scan_ca_file: str | None = Field(
+        None,
+        description="CA bundle scheduled scans trust besides the system store "
+        "(default: the home's tls/ca.pem when it exists)",
+    )
     overview_cache_seconds: int = Field(
         30, ge=0, le=3600, description="how long /v1/posture/overview reuses its facts"
     )

@@ -4,7 +4,8 @@ Like the erasure worker and the rotation timer it is a ``PeriodicJob``; a round 
 raises (a failing scanner, linter or a full disk costs one round and is logged, the
 listener keeps serving). The first round runs ``first_delay`` after start (default 15 s:
 ``serve`` starts the job before its listener accepts, and the listener is often one of the
-targets), so a fresh deployment has evidence without waiting a whole interval.
+targets; ``[posture] first_delay_seconds``), so a fresh deployment has evidence without
+waiting a whole interval.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from callvault.posture.schedule._round import (
     RoundResult,
     Scanner,
     default_linter,
-    default_scanner,
     run_round,
 )
 
@@ -40,8 +40,8 @@ class PostureJob(PeriodicJob):
         settings: PostureSettings,
         *,
         interval: timedelta | None = None,
-        first_delay: timedelta = timedelta(seconds=15),
-        scanner: Scanner = default_scanner,
+        first_delay: timedelta | None = None,
+        scanner: Scanner | None = None,
         linter: Linter = default_linter,
     ) -> None:
         super().__init__(interval or timedelta(minutes=settings.interval_minutes))
@@ -50,7 +50,11 @@ class PostureJob(PeriodicJob):
         self._history = PostureHistory(home, keep=settings.history_keep)
         self._scanner = scanner
         self._linter = linter
-        self._first_delay = first_delay
+        self._first_delay = (
+            first_delay
+            if first_delay is not None
+            else timedelta(seconds=settings.first_delay_seconds)
+        )
         self.rounds = 0
         self.last: RoundResult | None = None
         self.round_done = threading.Event()

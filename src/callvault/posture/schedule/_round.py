@@ -13,6 +13,7 @@ when first used, and tests (or other deployments) may inject their own runners.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from collections.abc import Callable
@@ -62,8 +63,19 @@ def _named(module: str, *names: str) -> Callable[..., Any]:
     raise RuntimeError(f"{module}.{names[0]} is not available in this build")
 
 
-def default_scanner(target: str) -> Any:
-    return _named("callvault.posture.scan", "scan")(target)
+def default_scanner(target: str, ca_file: str | None = None) -> Any:
+    return _named("callvault.posture.scan", "scan")(target, ca_file=ca_file)
+
+
+def scan_ca_file(home: Path, settings: PostureSettings) -> str | None:
+    """The trust anchors of scheduled scans beside the system store: ``[posture]
+    scan_ca_file`` (relative to the home), else the home's local CA when it has one (what
+    clients of the embedded default trust), else the system store alone."""
+    if settings.scan_ca_file is not None:
+        path = Path(settings.scan_ca_file)
+        return str(path if path.is_absolute() else home / path)
+    local = home / "tls" / "ca.pem"
+    return str(local) if local.exists() else None
 
 
 def default_linter(path: Path) -> Any:
@@ -135,11 +147,13 @@ def run_round(
     settings: PostureSettings,
     history: PostureHistory | None = None,
     *,
-    scanner: Scanner = default_scanner,
+    scanner: Scanner | None = None,
     linter: Linter = default_linter,
 ) -> RoundResult:
     """Scan and lint what ``settings`` lists, once; every outcome is recorded."""
     history = history or PostureHistory(home, keep=settings.history_keep)
+    if scanner is None:
+        scanner = functools.partial(default_scanner, ca_file=scan_ca_file(home, settings))
     result = RoundResult()
     for target in settings.scan_targets:
         try:
