@@ -6,7 +6,9 @@ call; with ``[api] trace_calls = true`` the request runs inside that call's
 object store, KMS clients) and every key it uses at rest is appended to
 ``<home>/traces/<call id>.jsonl``, beside the events other processes of the same call add.
 A malformed call id is refused with 400 before the request runs: it names a file.
-Only the method, the path and the status are recorded about the request itself: never the
+The request's own line (method, path, status) is written when the answer starts, before
+any byte of it leaves, so a client holding the answer finds it in the trace. Only those
+three are recorded about the request itself: never the
 query (it may carry a caller's number), a header or the body.
 """
 
@@ -43,18 +45,12 @@ class CallTraceMiddleware:
         except InvalidRequest as exc:
             await _refuse(send, str(exc))
             return
-        status = 0
+        status, recorded = 0, False
 
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        with tracing(trace):
-            try:
-                await self.app(scope, receive, send_status)
-            finally:
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
                 trace.append(
                     {
                         "kind": "request",
@@ -63,6 +59,19 @@ class CallTraceMiddleware:
                         "status": status,
                     }
                 )
+
+        async def send_traced(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                record()  # before any byte of the answer leaves: a client that has it
+            await send(message)  # finds the request in the trace
+
+        with tracing(trace):
+            try:
+                await self.app(scope, receive, send_traced)
+            finally:
+                record()  # no complete answer (the app failed, or the client left)
 
 
 async def _refuse(send: Send, message: str) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO, Protocol
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from callvault.errors import OpenError
 from callvault.format import ReadAt
 
-__all__ = ["BlockOutput", "IterReader", "read_at_for", "read_blocks", "read_exact"]
+__all__ = ["IterReader", "read_at_for", "read_exact"]
 
 
 def read_exact(src: BinaryIO | IterReader, size: int) -> bytes:
@@ -23,62 +23,6 @@ def read_exact(src: BinaryIO | IterReader, size: int) -> bytes:
         parts.append(part)
         remaining -= len(part)
     return b"".join(parts)
-
-
-def read_blocks(src: BinaryIO, size: int) -> Iterator[bytes | memoryview]:
-    """Blocks of at most ``size`` bytes until the source ends.
-
-    The first two blocks come from ``read()``, sized by what there is, so an object of a
-    block or two allocates no more than a bare read loop would. A source that has filled
-    two whole blocks is a long stream: later blocks are read into one reused buffer, which
-    is allocated (and page-faulted) once instead of once per block. A yielded view is valid
-    until the next block is requested.
-    """
-    for _ in range(2):
-        block = src.read(size)
-        if not block:
-            return
-        yield block
-        if len(block) < size:
-            break
-    readinto = getattr(src, "readinto", None)
-    if len(block) < size or readinto is None:
-        while block := src.read(size):
-            yield block
-        return
-    view = memoryview(bytearray(size))
-    while n := readinto(view):
-        yield view[:n]
-
-
-class _StreamCipher(Protocol):
-    def update(self, data: bytes | bytearray | memoryview) -> bytes: ...
-
-    def update_into(self, data: bytes | bytearray | memoryview, out: bytearray) -> int: ...
-
-
-class BlockOutput:
-    """Where a streamed cipher writes each block's output.
-
-    The first block gets a fresh output of its own size, exactly as a bare one-shot call
-    would, so an object that fits in one block costs one allocation. Later blocks share one
-    buffer, grown only when a block needs more room (``bound(len(block))`` bytes): a long
-    stream allocates (and page-faults) its output memory once, and a short tail block does
-    not cost a full-size buffer. A returned view is valid until the next ``process`` call.
-    """
-
-    def __init__(self, bound: Callable[[int], int]) -> None:
-        self._bound = bound
-        self._buffer = bytearray()
-        self._started = False
-
-    def process(self, cipher: _StreamCipher, block: bytes | memoryview) -> bytes | memoryview:
-        if not self._started:
-            self._started = True
-            return cipher.update(block)
-        if len(self._buffer) < (need := self._bound(len(block))):
-            self._buffer = bytearray(need)
-        return memoryview(self._buffer)[: cipher.update_into(block, self._buffer)]
 
 
 class IterReader:

@@ -14,18 +14,14 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from callvault._ids import Environment
-from callvault.envelope._io import (
-    BlockOutput,
-    IterReader,
-    read_at_for,
-    read_blocks,
-    read_exact,
-)
+from callvault.envelope._io import IterReader, read_at_for, read_exact
+from callvault.envelope._pump import pump
 from callvault.envelope._seal import Progress
 from callvault.errors import OpenError
 from callvault.format import (
     ENCRYPTED_CHUNK_SIZE,
     IO_BLOCK,
+    MAX_HEADER_SIZE,
     PREFIX_SIZE,
     BodyDecryptor,
     Header,
@@ -46,6 +42,22 @@ def _read_header(src: BinaryIO | IterReader) -> Header:
     return Header.parse(prefix + read_exact(src, header_length(prefix) - PREFIX_SIZE))
 
 
+def _read_header_and_block(src: BinaryIO) -> tuple[Header, memoryview]:
+    """The header and the body bytes that came with it in the same (bounded) read.
+
+    One read of up to a header and a block: an in-memory stream at its start returns its
+    whole content without a copy when that covers it, and a file costs one read, not three.
+    A short read (a pipe) is topped up to the whole header.
+    """
+    data = src.read(MAX_HEADER_SIZE + _READ_BLOCK)
+    if len(data) < PREFIX_SIZE:
+        data += read_exact(src, PREFIX_SIZE - len(data))
+    size = header_length(bytes(data[:PREFIX_SIZE]))
+    if len(data) < size:
+        data += read_exact(src, size - len(data))
+    return Header.parse(bytes(data[:size])), memoryview(data)[size:]
+
+
 def _data_key(hierarchy: KeyHierarchy, header: Header, context: ObjectContext) -> KeyMaterial:
     """The DEK. The header's key id is checked first, the same way whichever key wraps the
     DEK: one of no environment is an unknown key (``OpenError``), one of another environment
@@ -63,9 +75,7 @@ def _names_an_environment(key_id: str) -> bool:
     return key_id.split("/", 1)[0] in _ENVIRONMENTS
 
 
-def _decryptor(
-    hierarchy: KeyHierarchy, header: Header, context: ObjectContext
-) -> BodyDecryptor:
+def _decryptor(hierarchy: KeyHierarchy, header: Header, context: ObjectContext) -> BodyDecryptor:
     dek = _data_key(hierarchy, header, context)
     return BodyDecryptor(dek.secret_bytes(), header.body_context(context))
 
@@ -86,19 +96,20 @@ def open_stream(
     dst: BinaryIO,
     progress: Progress | None = None,
 ) -> int:
-    """Open ``src`` into ``dst``; returns the plaintext size."""
-    decryptor = _decryptor(hierarchy, _read_header(src), context)
-    output = BlockOutput(BodyDecryptor.output_bound)
-    total = 0
-    for block in read_blocks(src, _READ_BLOCK):
-        plaintext = output.process(decryptor, block)
-        dst.write(plaintext)
-        total += len(plaintext)
-        if progress is not None:
-            progress(len(block))
+    """Open ``src`` into ``dst``; returns the plaintext size.
+
+    Plaintext reaches ``dst`` chunk by authenticated chunk (the decryptor holds back each
+    chunk until its tag verified). ``dst.write`` must consume what it is given before
+    returning (files and ``BytesIO`` do): the view it gets is released, and its buffer
+    reused, right after.
+    """
+    header, first = _read_header_and_block(src)
+    decryptor = _decryptor(hierarchy, header, context)
+    with first:
+        _, written = pump(decryptor, first, src, dst, _READ_BLOCK, progress)
     tail = decryptor.finalize()
     dst.write(tail)
-    return total + len(tail)
+    return written + len(tail)
 
 
 def open_iter(

@@ -1,7 +1,7 @@
 """Sealing: fresh DEK from the hierarchy, header, then the Cobblestone-256 body.
 
 Streaming runs in constant memory: it reads blocks of up to 1 MiB and encrypts them into
-one reused output buffer, so memory does not grow with the object.
+one reused output buffer (``_pump``), so memory does not grow with the object.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
-from callvault.envelope._io import BlockOutput, read_blocks
+from callvault.envelope._pump import pump
 from callvault.format import IO_BLOCK, BodyEncryptor, ObjectContext
 from callvault.keys import KeyHierarchy
 
@@ -39,18 +39,13 @@ def seal_stream(
 ) -> int:
     """Seal everything readable from ``src`` into ``dst``; returns the plaintext size.
 
-    Memory stays constant however long the stream (``read_blocks``, ``BlockOutput``), and a
-    small object does not pay for buffers sized for a large one.
+    Memory stays constant however long the stream (``_pump``). ``dst.write`` must consume
+    what it is given before returning (files and ``BytesIO`` do): the view it gets is
+    released, and its buffer reused, right after.
     """
     header, encryptor = _start(hierarchy, context)
     dst.write(header)
-    output = BlockOutput(BodyEncryptor.output_bound)
-    total = 0
-    for block in read_blocks(src, IO_BLOCK):
-        dst.write(output.process(encryptor, block))
-        total += len(block)
-        if progress is not None:
-            progress(len(block))
+    total, _ = pump(encryptor, src.read(IO_BLOCK), src, dst, IO_BLOCK, progress)
     dst.write(encryptor.finalize())
     return total
 

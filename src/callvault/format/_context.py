@@ -16,7 +16,7 @@ from callvault._ids import (
     check_subject,
     check_tenant_id,
 )
-from callvault.format._encoding import encode_fields
+from callvault.format._encoding import encode_fields, encode_tail
 
 __all__ = ["ObjectContext"]
 
@@ -35,6 +35,7 @@ class ObjectContext:
     subject: str | None = None
     # Derived once: every seal and open encodes the fields twice (wrap AAD, body context).
     _fields: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
+    _tail: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_tenant_id(self.tenant)
@@ -52,10 +53,15 @@ class ObjectContext:
             subject,
         )
         object.__setattr__(self, "_fields", fields)
+        object.__setattr__(self, "_tail", encode_tail(fields))
 
     def fields(self) -> tuple[bytes, ...]:
         """The canonical field list, in the order docs/format.md fixes."""
         return self._fields
+
+    def encoded_tail(self) -> bytes:
+        """The fields' share of any encoding they end (``encode_tail(self.fields())``)."""
+        return self._tail
 
     def encode(self) -> bytes:
         return encode_fields(b"callvault/object-context/v1", self.fields())

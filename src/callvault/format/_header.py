@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from callvault.errors import OpenError
 from callvault.format._context import ObjectContext
-from callvault.format._encoding import encode_fields
+from callvault.format._encoding import encode_fields_tail
 
 __all__ = [
     "FORMAT_VERSION",
@@ -38,6 +38,7 @@ _U8 = struct.Struct(">B")
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _PREFIX_TAIL = struct.Struct(">BBH")
+_BODY_MAGIC = MAGIC + bytes([FORMAT_VERSION, 0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +140,16 @@ class Header:
         open: the wrapped DEK is authenticated under the version's key, and a wrong DEK fails
         the body's commitment.
         """
-        return encode_fields(
+        return encode_fields_tail(
             b"callvault/body-context/v1",
             [
-                MAGIC + bytes([FORMAT_VERSION, 0]),
+                _BODY_MAGIC,
                 self.key_ref.provider.encode(),
                 self.key_ref.key_id.encode(),
                 self.subject_key_id,
-                *context.fields(),
             ],
+            context.encoded_tail(),
+            len(context.fields()),
         )
 
     def wrap_aad(self, context: ObjectContext) -> bytes:
@@ -167,7 +169,9 @@ def wrap_aad(key_ref: KeyReference, subject_key_id: bytes, context: ObjectContex
     fields = [key_ref.provider.encode(), key_ref.key_id.encode(), subject_key_id]
     if subject_key_id:
         fields.append(_U32.pack(key_ref.version))
-    return encode_fields(b"callvault/dek-wrap/v1", [*fields, *context.fields()])
+    return encode_fields_tail(
+        b"callvault/dek-wrap/v1", fields, context.encoded_tail(), len(context.fields())
+    )
 
 
 def header_length(prefix: bytes) -> int:
