@@ -63,6 +63,9 @@ class Vault:
         self.named_providers = dict(named_providers or {})
         """Providers of customer-managed keys, by their ``[kms_providers]`` name."""
         self.tenants = TenantDirectory(home / "tenants.json")
+        # kek_for per tenant record: the directory hands out the same ``Tenant`` until its
+        # file changes, so an unchanged record means an unchanged answer.
+        self._keks: dict[tuple[str, DataClass | None], tuple[Tenant, Kek]] = {}
         policy = CachePolicy(**settings.cache.model_dump())
         self.cache = KeyCache(policy)
         self.keys = KeyHierarchy(
@@ -153,7 +156,18 @@ class Vault:
     def kek_for(self, tenant: str, data_class: DataClass | None) -> Kek:
         """The master key of a tenant's class: its customer-managed key if one is
         registered, else the class's dedicated key, else the tenant's default key."""
-        record = self.tenants.get(tenant)
+        record = self.tenants.get(tenant)  # per call: sees another process's changes
+        memo = (tenant, data_class)
+        known = self._keks.get(memo)
+        if known is not None and known[0] is record:
+            return known[1]
+        kek = self._resolve_kek(record, tenant, data_class)
+        if len(self._keks) >= 4096:  # tenants x classes; bounded all the same
+            self._keks.clear()
+        self._keks[memo] = (record, kek)
+        return kek
+
+    def _resolve_kek(self, record: Tenant, tenant: str, data_class: DataClass | None) -> Kek:
         if data_class is not None:
             customer = record.customer_keys.get(data_class)
             if customer is not None:

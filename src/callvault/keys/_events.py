@@ -19,7 +19,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Protocol
@@ -68,14 +68,24 @@ def set_actor(actor: str) -> None:
     _USE.set(KeyUse(actor, _USE.get().object_id))
 
 
-@contextlib.contextmanager
-def for_object(object_id: str) -> Iterator[None]:
-    # Per object sealed or opened: a plain constructor, not dataclasses.replace (3x slower).
-    token = _USE.set(KeyUse(_USE.get().actor, object_id))
-    try:
-        yield
-    finally:
-        _USE.reset(token)
+class for_object:  # a lowercase name: it replaced a @contextmanager function of this name
+    """Name ``object_id`` in key-access events of this block.
+
+    Entered per object sealed or opened, so a class with slots rather than a generator
+    ``contextlib.contextmanager`` (a third of the cost), and a plain ``KeyUse`` constructor
+    rather than ``dataclasses.replace`` (3x slower)."""
+
+    __slots__ = ("_object_id", "_token")
+    _token: Token[KeyUse]
+
+    def __init__(self, object_id: str) -> None:
+        self._object_id = object_id
+
+    def __enter__(self) -> None:
+        self._token = _USE.set(KeyUse(_USE.get().actor, self._object_id))
+
+    def __exit__(self, *exc: object) -> None:
+        _USE.reset(self._token)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -45,6 +46,9 @@ from callvault.keys.providers._base import KmsProvider, WrappedKey
 
 __all__ = ["Kek", "KekResolver", "KeyHierarchy"]
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
 
 @dataclass(frozen=True, slots=True)
 class Kek:
@@ -59,6 +63,8 @@ KekResolver = Callable[[str, DataClass], Kek]
 
 _NONCE = 12
 _LOCAL_WRAP_SIZE = _NONCE + 32 + 16
+_MEMO_LIMIT = 1024
+"""Bound of the per-key memos below: open reads key references from untrusted headers."""
 
 
 class KeyHierarchy:
@@ -77,6 +83,10 @@ class KeyHierarchy:
         self._named = dict(named or {})
         if provider.scheme in self._named:
             raise ConfigError(f"provider name {provider.scheme!r} is the default provider's")
+        # Constant per master key, built per object before: validated key references and
+        # the part of the wrap AAD that precedes the object context (``_wrap_aad``).
+        self._refs: dict[tuple[str, str, int], KeyReference] = {}
+        self._aad_prefixes: dict[tuple[str, str, int, bytes, int], bytes] = {}
 
     def provider_for(self, name: str) -> KmsProvider:
         """The provider a header or record names (``""`` or the default's scheme: default);
@@ -90,6 +100,30 @@ class KeyHierarchy:
 
     def _header_name(self, kek: Kek) -> str:
         return kek.provider or self._provider.scheme
+
+    def _ref(self, provider: str, key_id: str, version: int) -> KeyReference:
+        """A validated ``KeyReference`` (two regexes per construction), memoised."""
+        memo = (provider, key_id, version)
+        found = self._refs.get(memo)
+        if found is None:
+            found = KeyReference(provider, key_id, version)
+            _bounded_put(self._refs, memo, found)
+        return found
+
+    def _wrap_aad(self, ref: KeyReference, subject_key_id: bytes, context: ObjectContext) -> bytes:
+        """``format.wrap_aad(ref, subject_key_id, context)``, byte for byte: its encoding
+        ends with the context's pre-encoded fields (``encode_fields_tail``), so the part
+        before them is constant per key reference and is encoded once, not per object."""
+        tail = context.encoded_tail()
+        memo = (ref.provider, ref.key_id, ref.version, subject_key_id, len(context.fields()))
+        prefix = self._aad_prefixes.get(memo)
+        if prefix is None:
+            full = wrap_aad(ref, subject_key_id, context)
+            if not full.endswith(tail):  # the format's encoding changed: never guess
+                raise AssertionError("wrap AAD no longer ends with the object context")
+            prefix = full[: len(full) - len(tail)]
+            _bounded_put(self._aad_prefixes, memo, prefix)
+        return prefix + tail
 
     @property
     def environment(self) -> Environment:
@@ -115,41 +149,49 @@ class KeyHierarchy:
         if context.subject is None:
             name = self._header_name(kek)
             provider = self.provider_for(kek.provider)
-            ref = KeyReference(name, kek.key_id, 1)
-            dek, wrapped = provider.generate_data_key(kek.key_id, wrap_aad(ref, b"", context))
+            ref = self._ref(name, kek.key_id, 1)
+            aad = self._wrap_aad(ref, b"", context)
+            dek, wrapped = provider.generate_data_key(kek.key_id, aad)
             if wrapped.version != ref.version:  # the AAD above leaves the version out
-                ref = KeyReference(name, kek.key_id, wrapped.version)
+                ref = self._ref(name, kek.key_id, wrapped.version)
             return dek, Header(ref, b"", wrapped.blob)
         subject_key_id = self.subject_key_id(context.tenant, context.subject)
         record = self._subject_record(context, kek, subject_key_id)
         subject_key = self._unwrap_managed(record)
-        ref = KeyReference(
+        ref = self._ref(
             record.provider or self._provider.scheme, record.kek_id, record.wrapped.version
         )
         dek = KeyMaterial.generate(f"data key of {context.object_id}")
         nonce = os.urandom(_NONCE)
         blob = nonce + AESGCM(subject_key.secret_bytes()).encrypt(
-            nonce, dek.secret_bytes(), wrap_aad(ref, subject_key_id, context)
+            nonce, dek.secret_bytes(), self._wrap_aad(ref, subject_key_id, context)
         )
         return dek, Header(ref, subject_key_id, blob)
 
     def data_key(self, header: Header, context: ObjectContext) -> KeyMaterial:
         """Recover an object's DEK from its header; raises OpenError, KeyDestroyed,
         KeyUnavailable or EnvironmentMismatch."""
-        with for_object(context.object_id):
-            return self._data_key(header, context)
-
-    def _data_key(self, header: Header, context: ObjectContext) -> KeyMaterial:
         self._check_environment(context)
         provider = self.provider_for(header.key_ref.provider)
-        aad = header.wrap_aad(context)
+        aad = self._wrap_aad(header.key_ref, header.subject_key_id, context)
         cache_key = (
             "dek",
             hashlib.sha256(aad + header.wrapped_dek).digest(),
             header.key_ref.version,
         )
         if (cached := self._cache.get(cache_key)) is not None:
-            return cached
+            return cached  # no KMS call, so no key event to name the object in
+        with for_object(context.object_id):
+            return self._data_key(header, context, provider, aad, cache_key)
+
+    def _data_key(
+        self,
+        header: Header,
+        context: ObjectContext,
+        provider: KmsProvider,
+        aad: bytes,
+        cache_key: tuple[str, bytes, int],
+    ) -> KeyMaterial:
         if not header.subject_key_id:
             wrapped = WrappedKey(header.key_ref.version, header.wrapped_dek)
             dek = provider.unwrap(header.key_ref.key_id, wrapped, aad)
@@ -282,6 +324,12 @@ class KeyHierarchy:
                 f"object belongs to environment {context.environment.value!r}, this system "
                 f"is {self.environment.value!r}"
             )
+
+
+def _bounded_put(memo: dict[_K, _V], key: _K, value: _V) -> None:
+    if len(memo) >= _MEMO_LIMIT:  # headers are untrusted: never grow without bound
+        memo.clear()
+    memo[key] = value
 
 
 def _subject_name(tenant: str, data_class: DataClass, subject_key_id: bytes) -> str:

@@ -11,28 +11,22 @@ from __future__ import annotations
 
 import base64
 import os
-import struct
-import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from callvault._ids import Environment
-from callvault.errors import KeyDestroyed, KeyExists, KeyNotFound, KeyUnavailable, OpenError
-from callvault.format._encoding import encode_fields
+from callvault.errors import KeyExists, KeyNotFound, KeyUnavailable, OpenError
 from callvault.keys._material import KeyMaterial
 from callvault.keys.providers._base import KeyDescription, KeyState, WrappedKey
 from callvault.keys.providers._keyring_file import KeyringFile
+from callvault.keys.providers._keyring_view import NONCE, KeyringView, require_usable, wrap_aad
 from callvault.keys.providers._scoping import check_key_environment
 
 __all__ = ["LocalKms"]
-
-_NONCE = 12
-_WRAPPED_SIZE = _NONCE + 32 + 16
 
 
 def _now() -> datetime:
@@ -54,10 +48,8 @@ class LocalKms:
         self.environment = Environment(environment)
         self._file = KeyringFile(keyring_path, root_key, self.environment)
         self._clock = clock
-        self._lock = threading.Lock()
-        self._cached: dict[str, Any] | None = None
-        self._cached_stat: tuple[int, int, int] | None = None
-        self._ciphers: dict[tuple[str, int], AESGCM] = {}
+        # The keyring as last read, re-checked against the file on every call (_keyring_view).
+        self._view = KeyringView(self._file, self.environment)
 
     # -- administration ---------------------------------------------------------------
 
@@ -178,37 +170,18 @@ class LocalKms:
         return key, self.wrap(key_id, key, associated_data)
 
     def wrap(self, key_id: str, key: KeyMaterial, associated_data: bytes) -> WrappedKey:
-        check_key_environment(key_id, self.environment)
-        doc, ciphers = self._snapshot()
-        entry = self._lookup(doc, key_id)
-        self._require_usable(entry, key_id)
-        version = int(entry["primary"])
-        aead = _cipher(ciphers, key_id, entry, version)
-        nonce = os.urandom(_NONCE)
-        sealed = aead.encrypt(nonce, key.secret_bytes(), _aad(key_id, version, associated_data))
+        # Environment, existence, state and primary version: checked by the view against
+        # the keyring as it is on disk now (resolved once per keyring read).
+        version, aead, prefix = self._view.for_wrap(key_id)
+        nonce = os.urandom(NONCE)
+        sealed = aead.encrypt(nonce, key.secret_bytes(), wrap_aad(prefix, associated_data))
         return WrappedKey(version, nonce + sealed)
 
     def unwrap(self, key_id: str, wrapped: WrappedKey, associated_data: bytes) -> KeyMaterial:
-        check_key_environment(key_id, self.environment)
-        doc, ciphers = self._snapshot()
-        entry = doc["keys"].get(key_id)
-        if entry is None or len(wrapped.blob) != _WRAPPED_SIZE:
-            raise OpenError
-        self._require_usable(entry, key_id)
-        if str(wrapped.version) not in entry["versions"]:
-            raise OpenError
-        if wrapped.version < int(entry["min_decrypt"]):
-            raise KeyUnavailable(
-                f"key {key_id} version {wrapped.version} is retired (minimum decryption "
-                f"version {entry['min_decrypt']})"
-            )
-        aead = _cipher(ciphers, key_id, entry, wrapped.version)
+        blob = wrapped.blob
+        aead, prefix = self._view.for_unwrap(key_id, wrapped.version, len(blob))
         try:
-            raw = aead.decrypt(
-                wrapped.blob[:_NONCE],
-                wrapped.blob[_NONCE:],
-                _aad(key_id, wrapped.version, associated_data),
-            )
+            raw = aead.decrypt(blob[:NONCE], blob[NONCE:], wrap_aad(prefix, associated_data))
         except InvalidTag:
             raise OpenError from None
         return KeyMaterial(raw, f"key unwrapped by {key_id}#v{wrapped.version}")
@@ -216,27 +189,10 @@ class LocalKms:
     # -- internals --------------------------------------------------------------------
 
     def _document(self) -> dict[str, Any]:
-        return self._snapshot()[0]
-
-    def _snapshot(self) -> tuple[dict[str, Any], dict[tuple[str, int], AESGCM]]:
-        """The keyring and the AEADs built from it, re-read only when the file changed
-        (another process wrote it). The two are replaced together, so an AEAD of a version
-        that was since destroyed never outlives the keyring it came from."""
-        try:
-            info = self._file.path.stat()
-            stamp: tuple[int, int, int] | None = (info.st_ino, info.st_mtime_ns, info.st_size)
-        except FileNotFoundError:
-            stamp = None
-        with self._lock:
-            if self._cached is None or stamp != self._cached_stat:
-                self._cached = self._file.load()
-                self._cached_stat = stamp
-                self._ciphers = {}
-            return self._cached, self._ciphers
+        return self._view.document()
 
     def _invalidate(self) -> None:
-        with self._lock:
-            self._cached = None
+        self._view.invalidate()
 
     def _entry(self, doc: dict[str, Any], key_id: str) -> dict[str, Any]:
         check_key_environment(key_id, self.environment)
@@ -251,13 +207,7 @@ class LocalKms:
         return entry
 
     def _require_usable(self, entry: dict[str, Any], key_id: str) -> None:
-        state = KeyState(entry["state"])
-        if state is KeyState.DESTROYED:
-            raise KeyDestroyed(f"key {key_id} was destroyed")
-        if state is KeyState.PENDING_DELETION:
-            raise KeyUnavailable(f"key {key_id} is scheduled for deletion")
-        if state is KeyState.DISABLED:
-            raise KeyUnavailable(f"key {key_id} is disabled")
+        require_usable(entry, key_id)
 
     def _describe(self, key_id: str, entry: dict[str, Any]) -> KeyDescription:
         deletion = entry.get("deletion_date")
@@ -278,27 +228,3 @@ class LocalKms:
 
 def _new_material() -> str:
     return base64.b64encode(os.urandom(32)).decode()
-
-
-def _cipher(
-    ciphers: dict[tuple[str, int], AESGCM], key_id: str, entry: dict[str, Any], version: int
-) -> AESGCM:
-    """The AEAD of one key version, built once per keyring load rather than once per wrap."""
-    aead = ciphers.get((key_id, version))
-    if aead is None:
-        aead = ciphers[(key_id, version)] = AESGCM(_material(entry, version))
-    return aead
-
-
-def _material(entry: dict[str, Any], version: int) -> bytes:
-    material = entry["versions"][str(version)].get("material")
-    if material is None:
-        raise KeyDestroyed("key version was destroyed")
-    return base64.b64decode(material)
-
-
-def _aad(key_id: str, version: int, associated_data: bytes) -> bytes:
-    return encode_fields(
-        b"callvault/local-kms-wrap/v1",
-        [key_id.encode(), struct.pack(">I", version), associated_data],
-    )

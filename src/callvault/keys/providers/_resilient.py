@@ -61,6 +61,10 @@ class _Breaker:
         self._lock = threading.Lock()
 
     def before(self) -> None:
+        # Closed, the per-object case: no lock. Reading one attribute is atomic; a failure
+        # racing with this call is simply ordered after it, as it could be with the lock.
+        if self._open_until is None:
+            return
         with self._lock:
             if self._open_until is None:
                 return
@@ -69,6 +73,8 @@ class _Breaker:
             self._trial_running = True  # half-open: this call is the trial
 
     def succeeded(self) -> None:
+        if not self._failures and self._open_until is None:  # nothing to reset: no lock
+            return  # (a trial runs only while open, so _trial_running is False here too)
         with self._lock:
             self._failures, self._open_until, self._trial_running = 0, None, False
 
