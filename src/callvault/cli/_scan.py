@@ -62,7 +62,7 @@ def scan(
     target: str = typer.Argument(..., help="HOST:PORT to scan."),
     profile: str = typer.Option("callvault-modern", "--profile", help="Profile to headline."),
     server_name: str = typer.Option(None, "--server-name", help="SNI / hostname to verify."),
-    ca_file: Path = typer.Option(None, "--ca-file", help="Trust this CA bundle, not the system."),
+    ca_file: Path = typer.Option(None, "--ca-file", help="Also trust this CA bundle."),
     timeout: float = typer.Option(5.0, "--timeout", min=0.1, help="Seconds per network step."),
     fail_under: str = typer.Option(None, "--fail-under", help="Exit 1 below this grade."),
     html: Path = typer.Option(None, "--html", help="Also write a self-contained HTML report."),

@@ -30,10 +30,11 @@ def _context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
     ctx.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
     if verify:
         ctx.verify_mode = ssl.CERT_REQUIRED
+        # The system store always, plus an internal CA when given: a bundle that added
+        # trust for one endpoint must not make a publicly issued one look untrusted.
+        ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)
         if ca_file:
             ctx.load_verify_locations(cafile=ca_file)
-        else:
-            ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)
     else:
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
@@ -70,7 +71,7 @@ def chain_der(tls: ssl.SSLSocket) -> list[bytes]:
 def verifies(
     host: str, port: int, server_name: str | None, timeout: float, ca_file: str | None
 ) -> str | None:
-    """``None`` if the chain verifies against ``ca_file`` (or the system store), else the
+    """``None`` if the chain verifies against the system store plus ``ca_file``, else the
     verification error. A failure to connect at all is reported as such."""
     try:
         ctx = _context(True, ca_file)
