@@ -27,7 +27,7 @@ from callvault.format import Header, ObjectContext
 from callvault.keys._hierarchy import _managed_aad
 from callvault.keys.providers import resolve_root_key
 from callvault.keys.providers._keyring_file import KeyringFile
-from callvault.keys.providers._local import _aad as local_aad
+from callvault.keys.providers._keyring_view import aad_prefix, wrap_aad
 from callvault.storage.objects import ObjectStore, split_key
 from callvault.storage.records import RecordStore, SealedTable
 
@@ -110,7 +110,7 @@ def attacker_deks(
         if entry.get("kek_id") != key_id or entry.get("version") != version:
             continue
         blob = base64.b64decode(entry["blob"])
-        found = _open(raw, blob, local_aad(key_id, version, _managed_aad(name)))
+        found = _open(raw, blob, wrap_aad(aad_prefix(key_id, version), _managed_aad(name)))
         assert found is not None, name  # the raw bytes really are that version
         subject_keys[name] = found
     deks = {}
@@ -119,7 +119,7 @@ def attacker_deks(
         if not header.subject_key_id:
             if (header.key_ref.key_id, header.key_ref.version) != (key_id, version):
                 continue
-            aad = local_aad(key_id, version, header.wrap_aad(context))
+            aad = wrap_aad(aad_prefix(key_id, version), header.wrap_aad(context))
             dek = _open(raw, header.wrapped_dek, aad)
         else:
             name = f"{context.tenant}/{context.data_class.value}/subject/"
