@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CipherVerdict", "evaluate"]
+__all__ = ["CipherVerdict", "evaluate", "shown"]
 
 _WEAK_WORDS = re.compile(r"RC4|3DES|DES-CBC|(?<![A-Z])DES(?![A-Z])|MD5|EXP|NULL|CBC|IDEA|SEED")
 _PFS_PREFIXES = ("ECDHE", "DHE", "EDH", "TLS_", "kECDHE", "kDHE", "kEDH", "EECDH", "EDH")
@@ -66,3 +67,9 @@ def _positive_tokens(cipher_string: str) -> list[str]:
     """Tokens that add suites (not ``!X``, ``-X``, ``+X`` or ``@STRENGTH``)."""
     tokens = re.split(r"[:,\s]+", cipher_string.strip().strip("\"'"))
     return [t for t in tokens if t and t[0] not in "!-+@"]
+
+
+def shown(suites: Sequence[str], first: int = 3) -> str:
+    """The first few suite names of a finding, and how many more there are."""
+    more = len(suites) - first
+    return ", ".join(suites[:first]) + (f" and {more} more" if more > 0 else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from callvault.posture.lint._ciphers import evaluate
+from callvault.posture.lint._ciphers import evaluate, shown
 from callvault.posture.lint._context import LintContext
 from callvault.posture.lint._model import Check, CheckInfo, Hit, Severity
 from callvault.posture.lint._tlsconf import cipher_settings
@@ -34,9 +34,8 @@ def _probe(ctx: LintContext) -> Iterator[Hit]:
         suites = evaluate(setting.ciphers).no_pfs
         if not suites:
             continue
-        shown = ", ".join(suites[:3]) + (f" and {len(suites) - 3} more" if len(suites) > 3 else "")
         what = "the server's default cipher list enables" if setting.implicit else "enables"
-        yield Hit(setting.source.rel, setting.line, f"{what} RSA key exchange: {shown}")
+        yield Hit(setting.source.rel, setting.line, f"{what} RSA key exchange: {shown(suites)}")
 
 
 CHECK = Check(INFO, _probe)

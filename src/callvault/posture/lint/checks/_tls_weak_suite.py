@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from callvault.posture.lint._ciphers import evaluate
+from callvault.posture.lint._ciphers import evaluate, shown
 from callvault.posture.lint._context import LintContext
 from callvault.posture.lint._model import Check, CheckInfo, Hit, Severity
 from callvault.posture.lint._tlsconf import cipher_settings
@@ -34,13 +34,12 @@ def _probe(ctx: LintContext) -> Iterator[Hit]:
         weak = evaluate(setting.ciphers).weak
         if not weak:
             continue
-        shown = ", ".join(weak[:3]) + (f" and {len(weak) - 3} more" if len(weak) > 3 else "")
         what = (
             f"no cipher list set: the server default {setting.ciphers!r} enables"
             if setting.implicit
             else "enables"
         )
-        yield Hit(setting.source.rel, setting.line, f"{what} {shown}")
+        yield Hit(setting.source.rel, setting.line, f"{what} {shown(weak)}")
 
 
 CHECK = Check(INFO, _probe)
