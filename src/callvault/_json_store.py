@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,20 +23,25 @@ __all__ = ["JsonStore"]
 class JsonStore:
     def __init__(self, path: Path, empty: Callable[[], dict[str, Any]]) -> None:
         self._path = path
+        self._path_str = str(path)  # os.stat(str): no pathlib conversion per read
         self._lock_path = path.with_name(path.name + ".lock")
         self._empty = empty
         self._lock = threading.Lock()
-        self._cached: dict[str, Any] | None = None
-        self._stamp: tuple[int, int, int] | None = None
+        # (stamp, document) replaced as a whole, so a read that finds the stamp unchanged
+        # needs no lock (every seal reads the tenant directory); the lock orders reloads.
+        self._snapshot: tuple[tuple[int, int, int] | None, dict[str, Any]] | None = None
 
     def read(self) -> dict[str, Any]:
         """The current document (do not mutate; use ``transaction``)."""
         stamp = self._stat()
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot[0] == stamp:
+            return snapshot[1]
         with self._lock:
-            if self._cached is None or stamp != self._stamp:
-                self._cached = self._load()
-                self._stamp = stamp
-            return self._cached
+            snapshot = self._snapshot
+            if snapshot is None or snapshot[0] != stamp:
+                snapshot = self._snapshot = (stamp, self._load())
+            return snapshot[1]
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[dict[str, Any]]:
@@ -47,11 +53,11 @@ class JsonStore:
                 self._path, json.dumps(document, sort_keys=True, indent=1).encode() + b"\n"
             )
         with self._lock:
-            self._cached = None
+            self._snapshot = None
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
-            info = self._path.stat()
+            info = os.stat(self._path_str)
         except FileNotFoundError:
             return None
         return (info.st_ino, info.st_mtime_ns, info.st_size)

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from callvault import DataClass, Environment, KeyDestroyed, KeyUnavailable, OpenError, Vault
-from callvault.format import Header, KeyReference, wrap_aad
+from callvault.errors import EnvironmentMismatch, ProviderUnreachable
+from callvault.format import Header, KeyReference, ObjectContext, encode_header, wrap_aad
 from callvault.format._encoding import encode_fields
 from callvault.keys import KeyMaterial, MemoryKeyEvents
 from callvault.keys._events import current_use, for_object
@@ -221,3 +222,106 @@ def test_the_fast_path_still_reports_to_an_enabled_sink_and_a_trace(
     uses = [e for e in read_trace(tmp_path / "traces", "call-1") if e.get("kind") == "key"]
     assert len(uses) == 1 and uses[0]["operation"] == "unwrap"
     assert len(sink.events) == 4
+
+
+def _sealing_vault(tmp_path: Path) -> Vault:
+    Vault.init_home(tmp_path / "h")
+    vault = Vault.open_home(tmp_path / "h")
+    vault.create_tenant("acme")
+    return vault
+
+
+def test_new_object_key_gives_what_new_data_key_and_the_header_give(tmp_path: Path) -> None:
+    """The sealing path builds the header bytes and body context without a ``Header``:
+    both must be the format's own encodings, and the DEK the one the header wraps."""
+    vault = _sealing_vault(tmp_path)
+    assert not vault.keys._observed()  # no enabled sink, no trace: the compact path runs
+    ctx = vault.context("acme", DataClass.RECORDING, "o-1")
+    encoded, dek, body_context = vault.keys.new_object_key(ctx)
+    header = Header.parse(encoded)
+    assert header.encode() == encoded
+    assert header.key_ref == KeyReference("local", KEY, 1) and header.subject_key_id == b""
+    assert body_context == header.body_context(ctx)
+    vault.cache.clear()
+    assert vault.keys.data_key(header, ctx).secret_bytes() == dek
+    other = vault.context("acme", DataClass.RECORDING, "o-2")
+    vault.cache.clear()
+    with pytest.raises(OpenError):  # the wrap is bound to the object's context
+        vault.keys.data_key(header, other)
+    vault.rotate_key("acme")
+    encoded_v2, _, _ = vault.keys.new_object_key(ctx)
+    assert Header.parse(encoded_v2).key_ref.version == 2
+
+
+def test_the_compact_sealing_path_keeps_the_key_checks(tmp_path: Path) -> None:
+    vault = _sealing_vault(tmp_path)
+    ctx = vault.context("acme", DataClass.RECORDING, "o-1")
+    vault.provider.disable_key(KEY)
+    with pytest.raises(KeyUnavailable):
+        vault.seal(ctx, b"call audio")
+    vault.provider.enable_key(KEY)
+    assert vault.open(ctx, vault.seal(ctx, b"call audio")) == b"call audio"
+    prod = ObjectContext("acme", Environment.PROD, DataClass.RECORDING, "o-1", None)
+    with pytest.raises(EnvironmentMismatch):
+        vault.seal(prod, b"call audio")
+
+
+def test_sealing_names_the_object_whenever_someone_listens(tmp_path: Path) -> None:
+    """The compact path skips naming the object only while no sink, trace or remote
+    provider would use the name: with a sink on, every generate event carries it."""
+    vault = _sealing_vault(tmp_path)
+    sink = MemoryKeyEvents()
+    vault.provider.add_sink(sink)  # type: ignore[attr-defined]
+    assert vault.keys._observed()
+    vault.seal(vault.context("acme", DataClass.RECORDING, "o-77"), b"x")
+    subject_ctx = vault.context("acme", DataClass.RECORDING, "o-78", subject="caller:+15550100")
+    vault.seal(subject_ctx, b"x")
+    generated = [e for e in sink.events if e.operation == "generate"]
+    assert generated[0].object_id == "o-77"
+
+
+def test_an_in_process_provider_is_called_straight_through(kms_path: tuple[Path, bytes]) -> None:
+    """No retries for a provider with no network: one call, its error as it is, and the
+    breaker untouched; a provider that is not in-process still gets its retries."""
+
+    class InProcess:
+        in_process = True
+        scheme, environment = "local", Environment.DEV
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def generate_data_key(self, key_id: str, ad: bytes) -> tuple[KeyMaterial, WrappedKey]:
+            self.calls += 1
+            raise ProviderUnreachable("cannot happen in-process; shown once, not retried")
+
+    inner = InProcess()
+    provider = ResilientProvider(inner, sleep=lambda _: None)  # type: ignore[arg-type]
+    for _ in range(8):
+        with pytest.raises(ProviderUnreachable):
+            provider.generate_data_key(KEY, b"ad")
+    assert inner.calls == 8 and not provider.circuit_open
+    inner.in_process = False
+    remote = ResilientProvider(inner, sleep=lambda _: None)  # type: ignore[arg-type]
+    with pytest.raises(ProviderUnreachable):
+        remote.generate_data_key(KEY, b"ad")
+    assert inner.calls == 8 + 3  # RetryPolicy().attempts
+    path, root = kms_path
+    assert ResilientProvider(LocalKms(path, KeyMaterial(root, "r"), Environment.DEV))._direct
+
+
+@pytest.mark.parametrize(
+    ("subject_key_id", "wrapped"),
+    [(b"", b"w" * 60), (b"\x01" * 32, b"w"), (b"\x01" * 31, b"w"), (b"", b""), (b"", b"w" * 4097)],
+)
+def test_encode_header_is_header_encode(subject_key_id: bytes, wrapped: bytes) -> None:
+    ref = KeyReference("local", KEY, 9)
+    try:
+        expected: bytes | type[Exception] = Header(ref, subject_key_id, wrapped).encode()
+    except ValueError:
+        expected = ValueError
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            encode_header(ref, subject_key_id, wrapped)
+    else:
+        assert encode_header(ref, subject_key_id, wrapped) == expected

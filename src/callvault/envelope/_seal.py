@@ -20,8 +20,8 @@ Progress = Callable[[int], None]
 
 
 def _start(hierarchy: KeyHierarchy, context: ObjectContext) -> tuple[bytes, BodyEncryptor]:
-    dek, header = hierarchy.new_data_key(context)
-    return header.encode(), BodyEncryptor(dek.secret_bytes(), header.body_context(context))
+    header, dek, body_context = hierarchy.new_object_key(context)
+    return header, BodyEncryptor(dek, body_context)
 
 
 def seal_bytes(hierarchy: KeyHierarchy, context: ObjectContext, plaintext: bytes) -> bytes:

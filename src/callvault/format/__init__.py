@@ -12,6 +12,8 @@ from callvault.format._header import (
     PREFIX_SIZE,
     Header,
     KeyReference,
+    body_context,
+    encode_header,
     header_length,
     wrap_aad,
 )
@@ -34,6 +36,8 @@ __all__ = [
     "ObjectContext",
     "RangeReader",
     "ReadAt",
+    "body_context",
+    "encode_header",
     "header_length",
     "wrap_aad",
 ]

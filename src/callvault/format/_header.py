@@ -6,6 +6,7 @@ comes from storage and storage is not trusted. Byte layout: docs/format.md.
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ __all__ = [
     "PREFIX_SIZE",
     "Header",
     "KeyReference",
+    "body_context",
+    "encode_header",
     "header_length",
     "wrap_aad",
 ]
@@ -77,25 +80,7 @@ class Header:
             raise ValueError("wrapped DEK must be 1..4096 bytes")
 
     def encode(self) -> bytes:
-        provider = self.key_ref.provider.encode()
-        key_id = self.key_ref.key_id.encode()
-        rest = b"".join(
-            [
-                _U8.pack(len(provider)),
-                provider,
-                _U16.pack(len(key_id)),
-                key_id,
-                _U32.pack(self.key_ref.version),
-                _U8.pack(len(self.subject_key_id)),
-                self.subject_key_id,
-                _U16.pack(len(self.wrapped_dek)),
-                self.wrapped_dek,
-            ]
-        )
-        total = PREFIX_SIZE + len(rest)
-        if total > MAX_HEADER_SIZE:
-            raise ValueError("header too large")
-        return MAGIC + _PREFIX_TAIL.pack(FORMAT_VERSION, 0, total) + rest
+        return encode_header(self.key_ref, self.subject_key_id, self.wrapped_dek)
 
     @classmethod
     def parse(cls, data: bytes) -> Header:
@@ -125,7 +110,7 @@ class Header:
             pos += wlen
             if pos != total or len(subject_key_id) != slen or len(wrapped) != wlen:
                 raise OpenError
-            header = cls(KeyReference(provider, key_id, version), subject_key_id, wrapped)
+            header = cls(_key_reference(provider, key_id, version), subject_key_id, wrapped)
         except (struct.error, UnicodeDecodeError, ValueError) as exc:
             raise OpenError from exc
         if header.encode() != data:  # only one encoding is canonical
@@ -140,21 +125,43 @@ class Header:
         open: the wrapped DEK is authenticated under the version's key, and a wrong DEK fails
         the body's commitment.
         """
-        return encode_fields_tail(
-            b"callvault/body-context/v1",
-            [
-                _BODY_MAGIC,
-                self.key_ref.provider.encode(),
-                self.key_ref.key_id.encode(),
-                self.subject_key_id,
-            ],
-            context.encoded_tail(),
-            len(context.fields()),
-        )
+        return body_context(self.key_ref, self.subject_key_id, context)
 
     def wrap_aad(self, context: ObjectContext) -> bytes:
         """Associated data of the DEK wrap: key reference and the object context."""
         return wrap_aad(self.key_ref, self.subject_key_id, context)
+
+
+def encode_header(key_ref: KeyReference, subject_key_id: bytes, wrapped_dek: bytes) -> bytes:
+    """``Header(key_ref, subject_key_id, wrapped_dek).encode()`` without building the
+    ``Header`` (sealing encodes one per object); the same checks on sizes."""
+    if len(subject_key_id) not in (0, SUBJECT_KEY_ID_SIZE):
+        raise ValueError("subject key id must be empty or 32 bytes")
+    if not 1 <= len(wrapped_dek) <= MAX_WRAPPED_SIZE:
+        raise ValueError("wrapped DEK must be 1..4096 bytes")
+    ref = _encoded_key_ref(key_ref)
+    total = PREFIX_SIZE + len(ref) + 3 + len(subject_key_id) + len(wrapped_dek)
+    if total > MAX_HEADER_SIZE:
+        raise ValueError("header too large")
+    return b"".join(
+        (
+            MAGIC,
+            _PREFIX_TAIL.pack(FORMAT_VERSION, 0, total),
+            ref,
+            _U8.pack(len(subject_key_id)),
+            subject_key_id,
+            _U16.pack(len(wrapped_dek)),
+            wrapped_dek,
+        )
+    )
+
+
+def body_context(key_ref: KeyReference, subject_key_id: bytes, context: ObjectContext) -> bytes:
+    """``Header.body_context`` of a header with this key reference and subject key id."""
+    prefix = _body_context_prefix(
+        key_ref.provider, key_ref.key_id, subject_key_id, len(context.fields())
+    )
+    return prefix + context.encoded_tail()
 
 
 def wrap_aad(key_ref: KeyReference, subject_key_id: bytes, context: ObjectContext) -> bytes:
@@ -172,6 +179,35 @@ def wrap_aad(key_ref: KeyReference, subject_key_id: bytes, context: ObjectContex
     return encode_fields_tail(
         b"callvault/dek-wrap/v1", fields, context.encoded_tail(), len(context.fields())
     )
+
+
+# Per object, a header is encoded (sealing; parsing re-encodes it) and a body context is
+# built, but what a key reference contributes to either is constant per key: encoded once.
+# Bounded, since parsing sees key references from untrusted headers (only valid ones are
+# kept: a constructor that raises caches nothing).
+_key_reference = functools.lru_cache(maxsize=1024)(KeyReference)
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded_key_ref(key_ref: KeyReference) -> bytes:
+    """``u8(len(provider)) || provider || u16(len(key id)) || key id || u32(version)``."""
+    provider, key_id = key_ref.provider.encode(), key_ref.key_id.encode()
+    return b"".join(
+        (
+            _U8.pack(len(provider)),
+            provider,
+            _U16.pack(len(key_id)),
+            key_id,
+            _U32.pack(key_ref.version),
+        )
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _body_context_prefix(provider: str, key_id: str, subject_key_id: bytes, tail_n: int) -> bytes:
+    """All of ``Header.body_context`` but the object context's pre-encoded fields."""
+    fields = [_BODY_MAGIC, provider.encode(), key_id.encode(), subject_key_id]
+    return encode_fields_tail(b"callvault/body-context/v1", fields, b"", tail_n)
 
 
 def header_length(prefix: bytes) -> int:

@@ -36,7 +36,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from callvault._ids import DataClass, Environment, check_subject, check_tenant_id
 from callvault.errors import ConfigError, EnvironmentMismatch, KeyDestroyed, OpenError
-from callvault.format import Header, KeyReference, ObjectContext, wrap_aad
+from callvault.format import (
+    Header,
+    KeyReference,
+    ObjectContext,
+    body_context,
+    encode_header,
+    wrap_aad,
+)
 from callvault.format._encoding import encode_fields
 from callvault.keys._cache import KeyCache
 from callvault.keys._events import for_object
@@ -140,8 +147,42 @@ class KeyHierarchy:
 
     def new_data_key(self, context: ObjectContext) -> tuple[KeyMaterial, Header]:
         """A fresh random DEK for one object, and the header carrying it wrapped."""
+        if not self._observed():
+            return self._new_data_key(context)
         with for_object(context.object_id):  # key-access events name the object
             return self._new_data_key(context)
+
+    def new_object_key(self, context: ObjectContext) -> tuple[bytes, bytes, bytes]:
+        """For sealing one object: (its encoded header, its fresh DEK, its body context).
+
+        ``new_data_key`` and the header's encodings, without the objects in between when
+        nothing observes the key call and no subject key is involved: this runs once per
+        object sealed, and at 1 MiB its every microsecond is a tenth of a percent of
+        throughput. The same checks, the same bytes (tests compare both paths).
+        """
+        if context.subject is not None or self._observed():
+            dek, header = self.new_data_key(context)
+            return header.encode(), dek.secret_bytes(), header.body_context(context)
+        self._check_environment(context)
+        kek = self._kek_for(context.tenant, context.data_class)
+        name = self._header_name(kek)
+        ref = self._ref(name, kek.key_id, 1)
+        provider = self.provider_for(kek.provider)
+        dek, wrapped = provider.generate_data_key(kek.key_id, self._wrap_aad(ref, b"", context))
+        if wrapped.version != ref.version:  # the AAD above leaves the version out
+            ref = self._ref(name, kek.key_id, wrapped.version)
+        return (
+            encode_header(ref, b"", wrapped.blob),
+            dek.secret_bytes(),
+            body_context(ref, b"", context),
+        )
+
+    def _observed(self) -> bool:
+        """Whether a provider would report or forward the object a key call is for
+        (``AuditedProvider.observed``; a provider that cannot tell is taken to)."""
+        if getattr(self._provider, "observed", True):
+            return True
+        return any(getattr(named, "observed", True) for named in self._named.values())
 
     def _new_data_key(self, context: ObjectContext) -> tuple[KeyMaterial, Header]:
         self._check_environment(context)

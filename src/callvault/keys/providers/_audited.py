@@ -35,6 +35,14 @@ class AuditedProvider:
         self.scheme = inner.scheme
         self.environment = inner.environment
         self._sink = sink
+        self._in_process = getattr(inner, "in_process", False) is True
+
+    @property
+    def observed(self) -> bool:
+        """Whether a key call made now would be reported (an enabled sink, a traced call)
+        or sent with the object it is for (any provider that is not in-process: keyd logs
+        it). The hierarchy names the object of its key calls only then (per-object cost)."""
+        return not self._in_process or self._sink.enabled or current_trace() is not None
 
     @property
     def sink(self) -> KeyEventSink:

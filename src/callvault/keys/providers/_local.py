@@ -37,6 +37,9 @@ class LocalKms:
     """Master keys in an encrypted keyring file under the home directory."""
 
     scheme = "local"
+    in_process = True
+    """Keys live in this process: nothing to retry (``ResilientProvider`` calls straight
+    through)."""
 
     def __init__(
         self,
@@ -166,8 +169,13 @@ class LocalKms:
     def generate_data_key(
         self, key_id: str, associated_data: bytes
     ) -> tuple[KeyMaterial, WrappedKey]:
-        key = KeyMaterial.generate(f"data key under {key_id}")
-        return key, self.wrap(key_id, key, associated_data)
+        # ``wrap`` of a fresh key, inlined (once per sealed object): one draw of randomness
+        # for key and nonce, and the key is checked usable before any is drawn.
+        version, aead, prefix = self._view.for_wrap(key_id)
+        fresh = os.urandom(32 + NONCE)
+        secret, nonce = fresh[:32], fresh[32:]
+        sealed = aead.encrypt(nonce, secret, wrap_aad(prefix, associated_data))
+        return KeyMaterial(secret, f"data key under {key_id}"), WrappedKey(version, nonce + sealed)
 
     def wrap(self, key_id: str, key: KeyMaterial, associated_data: bytes) -> WrappedKey:
         # Environment, existence, state and primary version: checked by the view against

@@ -14,6 +14,10 @@ request (and every request must not wait out every timeout). So:
   at once with ``ProviderUnreachable`` for ``breaker_cooldown`` seconds, then one trial
   call is let through (half-open); success closes it again.
 
+A provider that holds its keys in this process (``in_process = True``: the local KMS) has
+no network to lose, so its per-object calls (generate, wrap, unwrap) go straight through:
+there is nothing to retry and a retry loop per sealed object is pure overhead.
+
 Reads of recently used keys keep working meanwhile from the unwrapped-key cache in the
 hierarchy (``KeyCache``); a write needs a fresh wrap and fails closed (HTTP 503).
 """
@@ -108,6 +112,7 @@ class ResilientProvider:
         self._policy = policy or RetryPolicy()
         self._breaker = _Breaker(self._policy, clock)
         self._sleep = sleep
+        self._direct = getattr(inner, "in_process", False) is True
 
     @property
     def circuit_open(self) -> bool:
@@ -147,14 +152,20 @@ class ResilientProvider:
     def generate_data_key(
         self, key_id: str, associated_data: bytes
     ) -> tuple[KeyMaterial, WrappedKey]:
+        if self._direct:
+            return self.inner.generate_data_key(key_id, associated_data)
         return self._call(
             lambda: self.inner.generate_data_key(key_id, associated_data), idempotent=True
         )
 
     def wrap(self, key_id: str, key: KeyMaterial, associated_data: bytes) -> WrappedKey:
+        if self._direct:
+            return self.inner.wrap(key_id, key, associated_data)
         return self._call(lambda: self.inner.wrap(key_id, key, associated_data), idempotent=True)
 
     def unwrap(self, key_id: str, wrapped: WrappedKey, associated_data: bytes) -> KeyMaterial:
+        if self._direct:
+            return self.inner.unwrap(key_id, wrapped, associated_data)
         return self._call(
             lambda: self.inner.unwrap(key_id, wrapped, associated_data), idempotent=True
         )
