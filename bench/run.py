@@ -80,7 +80,7 @@ class Plan:
 FULL = Plan(
     name="full",
     sizes=(1 * KiB, 64 * KiB, 1 * MiB, 16 * MiB, 256 * MiB),
-    reps={1 * KiB: 15, 64 * KiB: 15, 1 * MiB: 15, 16 * MiB: 11, 256 * MiB: 5},
+    reps={1 * KiB: 15, 64 * KiB: 15, 1 * MiB: 21, 16 * MiB: 11, 256 * MiB: 5},
     target_seconds=0.05,
     range_object=256 * MiB,
     range_reps=9,

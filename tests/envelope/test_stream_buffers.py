@@ -178,3 +178,37 @@ def test_steady_state_streams_allocate_no_block_sized_objects(vault: Vault) -> N
         tracemalloc.stop()
     assert peak < 128 * 1024, peak
     assert open_dst.getvalue()[:MIB] == data
+
+
+def test_open_takes_any_bytes_like_sealed_object(vault: Vault) -> None:
+    """A sealed object in a bytearray or memoryview (what a socket read gives) opens like
+    bytes: the header's fields come out as bytes, whatever the input."""
+    data = os.urandom(40_000)
+    sealed = _sealed(vault, data)
+    for form in (bytearray(sealed), memoryview(sealed), memoryview(bytearray(sealed))):
+        assert vault.open(_ctx(vault), form) == data  # type: ignore[arg-type]
+        got = vault.range_reader(_ctx(vault), form).read(100, 20_000)
+        assert got == vault.range_reader(_ctx(vault), sealed).read(100, 20_000)
+        assert got.startswith(data[100:20_000])
+
+
+def test_the_pump_gives_the_cipher_pieces_of_a_block_and_loses_no_byte() -> None:
+    """Reads stay whole blocks, the cipher gets them in ``SLICES`` pieces: every byte goes
+    through once, in order, and the progress callback still counts whole blocks."""
+
+    class Copy:
+        def __init__(self) -> None:
+            self.sizes: list[int] = []
+
+        def update_into(self, data: bytes | bytearray | memoryview, out: bytearray) -> int:
+            n = len(data)
+            out[:n] = data
+            self.sizes.append(n)
+            return n
+
+    data = os.urandom(2 * MIB + 12_345)
+    cipher, src, dst, progress = Copy(), io.BytesIO(data), io.BytesIO(), []
+    read, written = _pump.pump(cipher, src.read(MIB), src, dst, MIB, progress.append)
+    assert dst.getvalue() == data and read == written == len(data)
+    assert max(cipher.sizes) == MIB // _pump.SLICES and len(cipher.sizes) == 2 * _pump.SLICES + 1
+    assert progress == [MIB, MIB, 12_345]

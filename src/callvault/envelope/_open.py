@@ -62,9 +62,12 @@ def _data_key(hierarchy: KeyHierarchy, header: Header, context: ObjectContext) -
     """The DEK. The header's key id is checked first, the same way whichever key wraps the
     DEK: one of no environment is an unknown key (``OpenError``), one of another environment
     is the explicit ``EnvironmentMismatch``."""
-    if not _names_an_environment(header.key_ref.key_id):
+    key_id = header.key_ref.key_id
+    scope = key_id.split("/", 1)[0]
+    if scope not in _ENVIRONMENTS:
         raise OpenError
-    check_key_environment(header.key_ref.key_id, hierarchy.environment)
+    if scope != hierarchy.environment.value:
+        check_key_environment(key_id, hierarchy.environment)  # the explicit mismatch error
     return hierarchy.data_key(header, context)
 
 

@@ -33,6 +33,13 @@ one cipher update of it (the ``output_bound`` of either direction, prefix includ
 
 _POOL_KEEP = 4
 
+SLICES = 4
+"""A block goes through the cipher in this many pieces (a quarter of 1 MiB: 16 chunks).
+Reads stay 1 MiB (an in-memory source's whole content still comes without a copy), but
+the cipher's output then cycles through the first quarter of the output buffer: a megabyte
+of ciphertext written to one place instead of across a fresh megabyte keeps more of the
+CPU's cache, and the per-object work that follows runs warmer (see bench/README.md)."""
+
 
 class Cipher(Protocol):
     def update_into(self, data: bytes | bytearray | memoryview, out: bytearray) -> int: ...
@@ -102,21 +109,22 @@ def pump(
     inbuf = POOL.take() if readinto is not None else None
     ok = False
     counts = [0, 0]
+    piece = max(1, block_size // SLICES)
     try:
-        _feed(cipher, first, dst, out, progress, counts)
+        _feed(cipher, first, dst, out, progress, counts, piece)
         while True:
             if inbuf is None or readinto is None:
                 block = src.read(block_size)
                 if not block:
                     break
-                _feed(cipher, block, dst, out, progress, counts)
+                _feed(cipher, block, dst, out, progress, counts, piece)
                 continue
             with memoryview(inbuf) as whole, whole[:block_size] as window:
                 n = readinto(window)
                 if not n:  # 0 at the end (None, "no data yet", only from non-blocking raw I/O)
                     break
                 with window[:n] as block_view:
-                    _feed(cipher, block_view, dst, out, progress, counts)
+                    _feed(cipher, block_view, dst, out, progress, counts, piece)
         ok = True
         return counts[0], counts[1]
     finally:
@@ -133,14 +141,26 @@ def _feed(
     out: bytearray,
     progress: Callable[[int], None] | None,
     counts: list[int],
+    piece: int,
 ) -> None:
-    """One block through the cipher into ``dst``; ``counts`` += (bytes in, bytes out)."""
-    if not block:
+    """One block through the cipher into ``dst``, ``piece`` bytes per cipher call;
+    ``counts`` += (bytes in, bytes out)."""
+    size = len(block)
+    if not size:
         return
-    n = cipher.update_into(block, out)
-    if n:
-        _write(dst, out, n)
-    counts[0] += len(block)
-    counts[1] += n
+    if size <= piece:
+        n = cipher.update_into(block, out)
+        if n:
+            _write(dst, out, n)
+        counts[1] += n
+    else:
+        with memoryview(block) as view:
+            for start in range(0, size, piece):
+                with view[start : start + piece] as part:
+                    n = cipher.update_into(part, out)
+                if n:
+                    _write(dst, out, n)
+                counts[1] += n
+    counts[0] += size
     if progress is not None:
-        progress(len(block))
+        progress(size)

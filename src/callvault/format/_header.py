@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from callvault.errors import OpenError
 from callvault.format._context import ObjectContext
@@ -51,6 +51,10 @@ class KeyReference:
     provider: str
     key_id: str
     version: int
+    encoded: bytes = field(init=False, repr=False, compare=False)
+    """Its part of a header: ``u8(len(provider)) || provider || u16(len(key id)) || key id
+    || u32(version)``, encoded once per reference (references are memoised, headers are
+    encoded per object)."""
 
     def __post_init__(self) -> None:
         if not _PROVIDER.fullmatch(self.provider):
@@ -59,6 +63,17 @@ class KeyReference:
             raise ValueError("key id has characters outside [A-Za-z0-9._:/#=+-] or bad length")
         if not 1 <= self.version <= 0xFFFFFFFF:
             raise ValueError("key version must be in 1..2**32-1")
+        provider, key_id = self.provider.encode(), self.key_id.encode()
+        encoded = b"".join(
+            (
+                _U8.pack(len(provider)),
+                provider,
+                _U16.pack(len(key_id)),
+                key_id,
+                _U32.pack(self.version),
+            )
+        )
+        object.__setattr__(self, "encoded", encoded)
 
     def __str__(self) -> str:
         return f"{self.provider}://{self.key_id}#v{self.version}"
@@ -84,23 +99,24 @@ class Header:
 
     @classmethod
     def parse(cls, data: bytes) -> Header:
-        """Parse exactly one header; ``data`` must be the whole header (see header_length)."""
+        """Parse exactly one header; ``data`` must be the whole header (see header_length).
+
+        Any bytes-like input gives a ``Header`` of ``bytes`` fields (hashable, immutable:
+        key look-ups memoise on them)."""
+        data = bytes(data)  # no copy when it is bytes already
         try:
             total = header_length(data[:PREFIX_SIZE])
             if len(data) != total:
                 raise OpenError
-            pos = PREFIX_SIZE
-            (plen,) = _U8.unpack_from(data, pos)
-            pos += 1
-            provider = data[pos : pos + plen].decode("ascii")
-            pos += plen
-            (klen,) = _U16.unpack_from(data, pos)
-            pos += 2
-            key_id = data[pos : pos + klen].decode("utf-8")
-            pos += klen
-            (version,) = _U32.unpack_from(data, pos)
-            pos += 4
-            (slen,) = _U8.unpack_from(data, pos)
+            # The key reference part (provider, key id, version) repeats across every object
+            # under one key: parsed once per distinct byte string (``_key_reference_at``).
+            key_id_at = PREFIX_SIZE + 1 + data[PREFIX_SIZE]
+            (klen,) = _U16.unpack_from(data, key_id_at)
+            pos = key_id_at + 2 + klen + 4
+            if pos > total:
+                raise OpenError
+            key_ref = _key_reference_at(data[PREFIX_SIZE:pos])
+            slen = data[pos]
             pos += 1
             subject_key_id = data[pos : pos + slen]
             pos += slen
@@ -110,8 +126,8 @@ class Header:
             pos += wlen
             if pos != total or len(subject_key_id) != slen or len(wrapped) != wlen:
                 raise OpenError
-            header = cls(_key_reference(provider, key_id, version), subject_key_id, wrapped)
-        except (struct.error, UnicodeDecodeError, ValueError) as exc:
+            header = cls(key_ref, subject_key_id, wrapped)
+        except (IndexError, struct.error, UnicodeDecodeError, ValueError) as exc:
             raise OpenError from exc
         if header.encode() != data:  # only one encoding is canonical
             raise OpenError
@@ -139,7 +155,7 @@ def encode_header(key_ref: KeyReference, subject_key_id: bytes, wrapped_dek: byt
         raise ValueError("subject key id must be empty or 32 bytes")
     if not 1 <= len(wrapped_dek) <= MAX_WRAPPED_SIZE:
         raise ValueError("wrapped DEK must be 1..4096 bytes")
-    ref = _encoded_key_ref(key_ref)
+    ref = key_ref.encoded
     total = PREFIX_SIZE + len(ref) + 3 + len(subject_key_id) + len(wrapped_dek)
     if total > MAX_HEADER_SIZE:
         raise ValueError("header too large")
@@ -181,26 +197,23 @@ def wrap_aad(key_ref: KeyReference, subject_key_id: bytes, context: ObjectContex
     )
 
 
-# Per object, a header is encoded (sealing; parsing re-encodes it) and a body context is
-# built, but what a key reference contributes to either is constant per key: encoded once.
-# Bounded, since parsing sees key references from untrusted headers (only valid ones are
-# kept: a constructor that raises caches nothing).
-_key_reference = functools.lru_cache(maxsize=1024)(KeyReference)
-
-
+# Per object, a header is parsed or encoded and a body context built, but what a key
+# reference contributes to either is constant per key: built once. Bounded, since parsing
+# sees key references from untrusted headers (only valid ones are kept: a constructor that
+# raises caches nothing).
 @functools.lru_cache(maxsize=1024)
-def _encoded_key_ref(key_ref: KeyReference) -> bytes:
-    """``u8(len(provider)) || provider || u16(len(key id)) || key id || u32(version)``."""
-    provider, key_id = key_ref.provider.encode(), key_ref.key_id.encode()
-    return b"".join(
-        (
-            _U8.pack(len(provider)),
-            provider,
-            _U16.pack(len(key_id)),
-            key_id,
-            _U32.pack(key_ref.version),
-        )
-    )
+def _key_reference_at(encoded: bytes) -> KeyReference:
+    """The ``KeyReference`` whose ``encoded`` is exactly these bytes, else ``ValueError``
+    (or the decoding's error): a header's key reference part, parsed and validated."""
+    plen = encoded[0]
+    provider = encoded[1 : 1 + plen].decode("ascii")
+    (klen,) = _U16.unpack_from(encoded, 1 + plen)
+    key_id = encoded[3 + plen : 3 + plen + klen].decode("utf-8")
+    (version,) = _U32.unpack_from(encoded, 3 + plen + klen)
+    ref = KeyReference(provider, key_id, version)
+    if ref.encoded != encoded:  # a short field, or trailing bytes: not this reference
+        raise ValueError("malformed key reference")
+    return ref
 
 
 @functools.lru_cache(maxsize=1024)

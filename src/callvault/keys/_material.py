@@ -22,7 +22,7 @@ class KeyMaterial:
     def __init__(self, secret: bytes, label: str) -> None:
         if len(secret) != 32:
             raise ValueError("key material must be 32 bytes")
-        self._bytes = bytes(secret)
+        self._bytes = secret if type(secret) is bytes else bytes(secret)  # immutable: no copy
         self.label = label
 
     @classmethod
