@@ -24,6 +24,7 @@ from callvault.keys._events import current_use, for_object
 from callvault.keys._hierarchy import _MEMO_LIMIT
 from callvault.keys.providers import LocalKms, WrappedKey
 from callvault.keys.providers._audited import AuditedProvider
+from callvault.keys.providers._core import in_process_core
 from callvault.keys.providers._keyring_view import aad_prefix
 from callvault.keys.providers._resilient import ResilientProvider
 from callvault.tenants import CustomerKey
@@ -325,3 +326,48 @@ def test_encode_header_is_header_encode(subject_key_id: bytes, wrapped: bytes) -
             encode_header(ref, subject_key_id, wrapped)
     else:
         assert encode_header(ref, subject_key_id, wrapped) == expected
+
+
+def test_in_process_core_looks_only_through_the_known_wrappers(
+    kms_path: tuple[Path, bytes],
+) -> None:
+    """Sealing calls the core directly only through ``AuditedProvider`` and
+    ``ResilientProvider`` (which pass an unobserved call on unchanged); any other wrapper,
+    and any provider that is not in-process, is never skipped."""
+    path, root = kms_path
+    kms = LocalKms(path, KeyMaterial(root, "root"), Environment.DEV)
+    assert in_process_core(AuditedProvider(ResilientProvider(kms), MemoryKeyEvents())) is kms
+    assert in_process_core(kms) is kms
+
+    class Wrapper:  # unknown behaviour: must stay in the call path
+        def __init__(self, inner: LocalKms) -> None:
+            self.inner, self.scheme, self.environment = inner, inner.scheme, inner.environment
+
+    wrapped = Wrapper(kms)
+    assert in_process_core(ResilientProvider(wrapped)) is None  # type: ignore[arg-type]
+
+    class Remote:
+        scheme, environment, in_process = "keyd", Environment.DEV, False
+
+    assert in_process_core(AuditedProvider(Remote(), MemoryKeyEvents())) is None  # type: ignore[arg-type]
+
+
+def test_sealing_without_observers_still_refuses_a_key_destroyed_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """The sealing plan keeps the generate call, not its answer: the keyring is checked on
+    every object, so a key destroyed by another process stops the very next seal."""
+    vault = _sealing_vault(tmp_path)
+    ctx = vault.context("acme", DataClass.RECORDING, "o-1")
+    vault.seal(ctx, b"x")  # the plan for this key is made
+    assert vault.keys._seal_plans
+    other = Vault.open_home(tmp_path / "h")  # another process's view of the same home
+    other.provider.schedule_deletion(KEY, 7)
+    with pytest.raises(KeyUnavailable):
+        vault.seal(ctx, b"x")
+    other.provider.cancel_deletion(KEY)
+    assert vault.open(ctx, vault.seal(ctx, b"x")) == b"x"
+    other.provider.schedule_deletion(KEY, 7)
+    other.provider.destroy(KEY)
+    with pytest.raises(KeyDestroyed):
+        vault.seal(ctx, b"x")

@@ -50,6 +50,7 @@ from callvault.keys._events import for_object
 from callvault.keys._managed import PENDING_SUFFIX, ManagedKeyRecord, ManagedKeyStore
 from callvault.keys._material import KeyMaterial
 from callvault.keys.providers._base import KmsProvider, WrappedKey
+from callvault.keys.providers._core import in_process_core
 
 __all__ = ["Kek", "KekResolver", "KeyHierarchy"]
 
@@ -63,6 +64,15 @@ class Kek:
 
     key_id: str
     provider: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _SealPlan:
+    """Per master key (id, provider): see ``KeyHierarchy._seal_plan``."""
+
+    name: str
+    ref: KeyReference
+    generate: Callable[[str, bytes], tuple[KeyMaterial, WrappedKey]]
 
 
 KekResolver = Callable[[str, DataClass], Kek]
@@ -94,6 +104,7 @@ class KeyHierarchy:
         # the part of the wrap AAD that precedes the object context (``_wrap_aad``).
         self._refs: dict[tuple[str, str, int], KeyReference] = {}
         self._aad_prefixes: dict[tuple[str, str, int, bytes, int], bytes] = {}
+        self._seal_plans: dict[tuple[str, str], _SealPlan] = {}
 
     def provider_for(self, name: str) -> KmsProvider:
         """The provider a header or record names (``""`` or the default's scheme: default);
@@ -165,17 +176,31 @@ class KeyHierarchy:
             return header.encode(), dek.secret_bytes(), header.body_context(context)
         self._check_environment(context)
         kek = self._kek_for(context.tenant, context.data_class)
-        name = self._header_name(kek)
-        ref = self._ref(name, kek.key_id, 1)
-        provider = self.provider_for(kek.provider)
-        dek, wrapped = provider.generate_data_key(kek.key_id, self._wrap_aad(ref, b"", context))
+        plan = self._seal_plans.get((kek.key_id, kek.provider))
+        if plan is None:
+            plan = self._seal_plan(kek)
+        ref = plan.ref
+        dek, wrapped = plan.generate(kek.key_id, self._wrap_aad(ref, b"", context))
         if wrapped.version != ref.version:  # the AAD above leaves the version out
-            ref = self._ref(name, kek.key_id, wrapped.version)
+            ref = self._ref(plan.name, kek.key_id, wrapped.version)
         return (
             encode_header(ref, b"", wrapped.blob),
             dek.secret_bytes(),
             body_context(ref, b"", context),
         )
+
+    def _seal_plan(self, kek: Kek) -> _SealPlan:
+        """What ``new_object_key`` resolves per master key rather than per object: the
+        header's provider name, the version-1 key reference, and the call that generates
+        (the in-process provider under the stack when there is one: the caller has just
+        checked that nothing observes the call, so the wrappers would only pass it on)."""
+        provider = self.provider_for(kek.provider)
+        name = self._header_name(kek)
+        core = in_process_core(provider)
+        generate = (core or provider).generate_data_key
+        plan = _SealPlan(name, self._ref(name, kek.key_id, 1), generate)
+        _bounded_put(self._seal_plans, (kek.key_id, kek.provider), plan)
+        return plan
 
     def _observed(self) -> bool:
         """Whether a provider would report or forward the object a key call is for
