@@ -12,11 +12,11 @@ was scheduled, nor on request, so ``destroy`` explains that instead of pretendin
 
 from __future__ import annotations
 
-from callvault.errors import KeyDestroyed, KeyUnavailable
+from callvault.errors import KeyUnavailable
 from callvault.keys.providers._aws_errors import error_code, kms_errors, raise_admin
 from callvault.keys.providers._aws_layout import TAG_MIN, retired_alias, version_alias
 from callvault.keys.providers._aws_store import AwsKeyStore, Snapshot, VersionKey
-from callvault.keys.providers._base import KeyDescription, KeyState
+from callvault.keys.providers._base import KeyDescription, KeyState, unusable_error
 
 __all__ = [
     "cancel_deletion",
@@ -32,13 +32,8 @@ MIN_PENDING_DAYS, MAX_PENDING_DAYS = 7, 30  # what ScheduleKeyDeletion accepts
 
 
 def require_usable(description: KeyDescription) -> None:
-    state, key_id = description.state, description.key_id
-    if state is KeyState.DESTROYED:
-        raise KeyDestroyed(f"key {key_id} was destroyed")
-    if state is KeyState.PENDING_DELETION:
-        raise KeyUnavailable(f"key {key_id} is scheduled for deletion")
-    if state is KeyState.DISABLED:
-        raise KeyUnavailable(f"key {key_id} is disabled")
+    if (error := unusable_error(description.state, description.key_id)) is not None:
+        raise error
 
 
 def _settled(store: AwsKeyStore, key_id: str) -> tuple[Snapshot, list[VersionKey]]:

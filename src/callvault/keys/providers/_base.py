@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from callvault._ids import Environment
+from callvault.errors import KeyDestroyed, KeyUnavailable
 from callvault.keys._material import KeyMaterial
 
 __all__ = ["KeyDescription", "KeyState", "KmsProvider", "WrappedKey"]
@@ -27,6 +28,18 @@ class KeyState(StrEnum):
     DISABLED = "disabled"
     PENDING_DELETION = "pending_deletion"
     DESTROYED = "destroyed"
+
+
+def unusable_error(state: KeyState | str, key_id: str) -> KeyDestroyed | KeyUnavailable | None:
+    """The error every provider gives for using a key in ``state`` (``None``: usable), so
+    a destroyed key reads the same from the local KMS, AWS and an HSM."""
+    if state == KeyState.DESTROYED:
+        return KeyDestroyed(f"key {key_id} was destroyed")
+    if state == KeyState.PENDING_DELETION:
+        return KeyUnavailable(f"key {key_id} is scheduled for deletion")
+    if state == KeyState.DISABLED:
+        return KeyUnavailable(f"key {key_id} is disabled")
+    return None
 
 
 @dataclass(frozen=True, slots=True)

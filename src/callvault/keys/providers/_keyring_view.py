@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from callvault._ids import Environment
 from callvault.errors import KeyDestroyed, KeyNotFound, KeyUnavailable, OpenError
 from callvault.format._encoding import encode_fields_tail
-from callvault.keys.providers._base import KeyState
+from callvault.keys.providers._base import KeyState, unusable_error
 from callvault.keys.providers._keyring_file import KeyringFile
 from callvault.keys.providers._scoping import check_key_environment
 
@@ -128,13 +128,8 @@ class KeyringView:
 
 
 def require_usable(entry: dict[str, Any], key_id: str) -> None:
-    state = KeyState(entry["state"])
-    if state is KeyState.DESTROYED:
-        raise KeyDestroyed(f"key {key_id} was destroyed")
-    if state is KeyState.PENDING_DELETION:
-        raise KeyUnavailable(f"key {key_id} is scheduled for deletion")
-    if state is KeyState.DISABLED:
-        raise KeyUnavailable(f"key {key_id} is disabled")
+    if (error := unusable_error(KeyState(entry["state"]), key_id)) is not None:
+        raise error
 
 
 def aad_prefix(key_id: str, version: int) -> bytes:

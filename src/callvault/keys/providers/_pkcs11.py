@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 import pkcs11
 
 from callvault._ids import Environment
-from callvault.errors import KeyDestroyed, KeyExists, KeyNotFound, KeyUnavailable
+from callvault.errors import KeyExists, KeyNotFound, KeyUnavailable
 from callvault.keys._material import KeyMaterial
-from callvault.keys.providers._base import KeyDescription, KeyState, WrappedKey
+from callvault.keys.providers._base import KeyDescription, KeyState, WrappedKey, unusable_error
 from callvault.keys.providers._pkcs11_config import Pin, Pkcs11Location
 from callvault.keys.providers._pkcs11_objects import (
     HandleCache,
@@ -254,9 +254,5 @@ def _transition(expected: str, new: str) -> Mutation:
 
 
 def _require_usable(record: KeyRecord) -> None:
-    if record.state == _DESTROYED:
-        raise KeyDestroyed(f"key {record.key_id} was destroyed")
-    if record.state == _PENDING:
-        raise KeyUnavailable(f"key {record.key_id} is scheduled for deletion")
-    if record.state == _DISABLED:
-        raise KeyUnavailable(f"key {record.key_id} is disabled")
+    if (error := unusable_error(record.state, record.key_id)) is not None:
+        raise error

@@ -28,9 +28,9 @@ import pkcs11
 from pkcs11 import Attribute, GCMParams, Mechanism
 from pkcs11 import exceptions as p11
 
-from callvault.errors import CallvaultError, KeyDestroyed, KeyNotFound, KeyUnavailable, OpenError
+from callvault.errors import CallvaultError, KeyNotFound, KeyUnavailable, OpenError
 from callvault.format._encoding import encode_fields
-from callvault.keys.providers._base import KeyState, WrappedKey
+from callvault.keys.providers._base import KeyState, WrappedKey, unusable_error
 from callvault.keys.providers._pkcs11_objects import (
     HandleCache,
     find_versions,
@@ -122,13 +122,8 @@ def refusal(
     record = load_record(session, key_id)
     if record is None:
         return KeyNotFound(f"no key {key_id}") if version is None else OpenError()
-    state = KeyState(record.state)
-    if state is KeyState.DESTROYED:
-        return KeyDestroyed(f"key {key_id} was destroyed")
-    if state is KeyState.PENDING_DELETION:
-        return KeyUnavailable(f"key {key_id} is scheduled for deletion")
-    if state is KeyState.DISABLED:
-        return KeyUnavailable(f"key {key_id} is disabled")
+    if (error := unusable_error(KeyState(record.state), key_id)) is not None:
+        return error
     if version is not None and version not in record.versions:
         return OpenError()
     if version is not None and version < record.min_decrypt:
