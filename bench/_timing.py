@@ -7,6 +7,14 @@ rounds, so that a slow patch of the machine (another process, a frequency change
 variant of the group instead of skewing one of them. The figure of merit is the median time
 per call; the best (minimum) is kept too.
 
+A *ratio* between two variants (a target such as "the stream reaches 0.90 of the bare
+cipher") is measured in pairs instead (``measure_ratio``): the two samples of a pair run
+back to back, in alternating order, and the figure is the median of the per-pair ratios.
+On a shared machine the slow patches last seconds and slow everything in them by up to
+half; a ratio of two medians taken over a large group mixes samples from both states
+(each variant gets a different share of slow samples), while two samples a few
+milliseconds apart almost always share theirs.
+
 The untimed ``prepare`` step builds whatever one sample's calls consume (fresh BytesIO
 objects, offsets), so allocation of inputs is never inside the timed region; the timed
 ``run`` step may return its own measured total (seconds) when only part of it must count
@@ -23,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Measurement", "Variant", "measure_group"]
+__all__ = ["Measurement", "PairedRatio", "Variant", "measure_group", "measure_ratio"]
 
 _MAX_NUMBER = 1_000_000
 
@@ -124,3 +132,37 @@ def measure_group(
         for variant in order[shift:] + order[:shift]:
             samples[variant.name].append(_sample(variant, numbers[variant.name]))
     return {v.name: Measurement(v.name, numbers[v.name], samples[v.name]) for v in variants}
+
+
+@dataclass
+class PairedRatio:
+    """``reference`` time / ``candidate`` time, one entry per back-to-back pair of samples
+    (1.00 = as fast as the reference, 0.50 = half its throughput)."""
+
+    ratios: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def quartiles(self) -> tuple[float, float]:
+        """The middle half of the pairs lies between these two ratios."""
+        if len(self.ratios) < 2:
+            return self.median, self.median
+        low, _, high = statistics.quantiles(self.ratios, n=4, method="inclusive")
+        return low, high
+
+    def as_json(self) -> dict[str, Any]:
+        low, high = self.quartiles
+        return {"pairs": len(self.ratios), "median": self.median, "q1": low, "q3": high}
+
+
+def measure_ratio(
+    reference: Variant, candidate: Variant, *, pairs: int, target_seconds: float
+) -> PairedRatio:
+    """``pairs`` back-to-back samples of both variants, order alternating (the first pair
+    runs the reference first), each calibrated to last ``target_seconds``."""
+    results = measure_group([reference, candidate], reps=pairs, target_seconds=target_seconds)
+    ref, cand = results[reference.name].samples, results[candidate.name].samples
+    return PairedRatio([r / c for r, c in zip(ref, cand, strict=True)])

@@ -74,6 +74,7 @@ class Vault:
             self.kek_for,
             self.cache,
             self.named_providers,
+            self.tenants.generation,
         )
         self.customer_keys = CustomerKeys(self)
 

@@ -57,6 +57,11 @@ class TenantDirectory:
             doc["tenants"][tenant] = entry
         return _tenant(tenant, entry)
 
+    def generation(self) -> object:
+        """The same object while the directory is unchanged, a new one after any change by
+        any process (one ``os.stat``): what ``get`` answers can change only with it."""
+        return self._store.read()
+
     def get(self, tenant: str) -> Tenant:
         document = self._store.read()
         source, parsed = self._parsed

@@ -19,9 +19,19 @@ from callvault import DataClass, Environment, KeyDestroyed, KeyUnavailable, Open
 from callvault.errors import EnvironmentMismatch, ProviderUnreachable
 from callvault.format import Header, KeyReference, ObjectContext, encode_header, wrap_aad
 from callvault.format._encoding import encode_fields
-from callvault.keys import KeyMaterial, MemoryKeyEvents
+from callvault.keys import (
+    CachePolicy,
+    Kek,
+    KeyCache,
+    KeyHierarchy,
+    KeyMaterial,
+    LoggingKeyEvents,
+    ManagedKeyStore,
+    MemoryKeyEvents,
+)
 from callvault.keys._events import current_use, for_object
 from callvault.keys._hierarchy import _MEMO_LIMIT
+from callvault.keys._seal_plan import SealPlan
 from callvault.keys.providers import LocalKms, WrappedKey
 from callvault.keys.providers._audited import AuditedProvider
 from callvault.keys.providers._core import in_process_core
@@ -378,3 +388,147 @@ def test_sealing_without_observers_still_refuses_a_key_destroyed_elsewhere(
     other.provider.destroy(KEY)
     with pytest.raises(KeyDestroyed):
         vault.seal(ctx, b"x")
+
+
+def _header_of(sealed: bytes) -> Header:
+    return Header.parse(sealed[: int.from_bytes(sealed[6:8], "big")])
+
+
+def test_a_sealing_plan_follows_tenant_and_key_changes_made_elsewhere(tmp_path: Path) -> None:
+    """A plan is reused only while the tenant directory and the keyring are unchanged: a
+    customer key registered or a rotation by another process applies to the very next
+    seal, and every object still opens."""
+    home = _sealing_vault(tmp_path)
+    customer = AuditedProvider(
+        ResilientProvider(
+            LocalKms(tmp_path / "cust.cvkr", KeyMaterial(os.urandom(32), "r"), Environment.DEV)
+        ),
+        LoggingKeyEvents(),
+    )
+    customer.create_key("dev/acme/cmk", {})
+    vault = Vault(home.home, home.settings, home.provider, {"acme-cust": customer})
+    assert not vault.keys._observed()
+    ctx = vault.context("acme", DataClass.RECORDING, "o-1")
+    first = vault.seal(ctx, b"first")
+    assert _header_of(first).key_ref == KeyReference("local", KEY, 1)
+    assert ("acme", DataClass.RECORDING) in vault.keys._seal_plans  # the plan path ran
+
+    other = Vault.open_home(tmp_path / "h")  # another process's view of the same home
+    other.provider.rotate_key(KEY)
+    second = vault.seal(ctx, b"second")
+    assert _header_of(second).key_ref == KeyReference("local", KEY, 2)
+    other.tenants.set_customer_key(
+        "acme", DataClass.RECORDING, CustomerKey("acme-cust", "dev/acme/cmk", "2026-01-01")
+    )
+    third = vault.seal(ctx, b"third")
+    assert _header_of(third).key_ref == KeyReference("acme-cust", "dev/acme/cmk", 1)
+    transcript = vault.context("acme", DataClass.TRANSCRIPT, "t-1")
+    assert _header_of(vault.seal(transcript, b"t")).key_ref == KeyReference("local", KEY, 2)
+    vault.cache.clear()
+    for sealed, plain in ((first, b"first"), (second, b"second"), (third, b"third")):
+        assert vault.open(ctx, sealed) == plain
+
+
+def test_a_plan_and_the_full_path_seal_byte_for_byte_alike(tmp_path: Path) -> None:
+    """With the randomness fixed, the plan path and ``new_data_key`` give the same header,
+    DEK and body context."""
+    vault = _sealing_vault(tmp_path)
+    ctx = vault.context("acme", DataClass.RECORDING, "o-1")
+    draws = [os.urandom(44) for _ in range(2)]
+    real_urandom = os.urandom
+
+    def replay(n: int) -> bytes:
+        return draws[0][:n] if n == 44 else real_urandom(n)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "urandom", replay)
+        planned = vault.keys.new_object_key(ctx)
+        dek, header = vault.keys.new_data_key(ctx)
+    assert ("acme", DataClass.RECORDING) in vault.keys._seal_plans
+    assert planned == (header.encode(), dek.secret_bytes(), header.body_context(ctx))
+
+
+def test_a_provider_without_sealing_keys_seals_through_the_full_path(
+    kms_path: tuple[Path, bytes], tmp_path: Path
+) -> None:
+    path, root = kms_path
+
+    class Plain(LocalKms):
+        sealing_key = None  # type: ignore[assignment]
+
+    # In-process and nobody listening (the logger is off): the plan path is tried.
+    plain = Plain(path, KeyMaterial(root, "r"), Environment.DEV)
+    provider = AuditedProvider(plain, LoggingKeyEvents())
+    generation = object()
+    hierarchy = KeyHierarchy(
+        provider,
+        ManagedKeyStore(tmp_path / "managed.json"),
+        lambda _t, _c: Kek(KEY),
+        KeyCache(CachePolicy()),
+        kek_generation=lambda: generation,
+    )
+    assert not hierarchy._observed()
+    ctx = ObjectContext("acme", Environment.DEV, DataClass.RECORDING, "o-1", None)
+    encoded, dek, body = hierarchy.new_object_key(ctx)
+    assert not hierarchy._seal_plans
+    header = Header.parse(encoded)
+    assert body == header.body_context(ctx)
+    assert hierarchy.data_key(header, ctx).secret_bytes() == dek
+
+
+def test_a_plan_refuses_a_wrap_of_another_size() -> None:
+    """The plan's header prefix carries the wrap's length: a sealing key that returned a
+    different size would make an unopenable header, so it is refused, not written."""
+
+    class Odd:
+        version, wrapped_size = 1, 60
+
+        def is_current(self) -> bool:
+            return True
+
+        def generate(self, associated_data: bytes) -> tuple[bytes, bytes]:
+            return b"k" * 32, b"w" * 59
+
+    plan = SealPlan(object(), Odd(), b"aad", b"header", b"body")
+    with pytest.raises(RuntimeError):
+        plan.seal(b"tail")
+
+
+def test_a_local_sealing_key_is_current_only_while_the_keyring_is_unchanged(
+    kms_path: tuple[Path, bytes],
+) -> None:
+    path, root = kms_path
+    kms = LocalKms(path, KeyMaterial(root, "r"), Environment.DEV)
+    key = kms.sealing_key(KEY)
+    secret, blob = key.generate(b"ad")
+    assert len(blob) == key.wrapped_size and key.version == 1
+    assert kms.unwrap(KEY, WrappedKey(key.version, blob), b"ad").secret_bytes() == secret
+    with pytest.raises(OpenError):
+        kms.unwrap(KEY, WrappedKey(key.version, blob), b"other ad")
+    assert key.is_current()
+    _other_process(path, root, f"disable_key({KEY!r})")
+    assert not key.is_current()
+    with pytest.raises(KeyUnavailable):
+        kms.sealing_key(KEY)
+
+
+def test_a_cached_dek_is_not_handed_to_another_context(tmp_path: Path) -> None:
+    """The DEK cache is keyed by the whole wrap (associated data with the object context,
+    blob, version): a DEK recovered for one object is not returned for its header under
+    another object's context (the KMS would refuse that unwrap, so the cache must too)."""
+    vault = _sealing_vault(tmp_path)
+    ctx = vault.context("acme", DataClass.RECORDING, "o-1")
+    sealed = vault.seal(ctx, b"call audio")
+    header = _header_of(sealed)
+    before = len(vault.cache)
+    dek = vault.keys.data_key(header, ctx)
+    assert len(vault.cache) == before + 1  # its DEK is cached now
+    assert vault.keys.data_key(header, ctx) is dek  # and served from there
+    for other in (
+        vault.context("acme", DataClass.RECORDING, "o-2"),
+        vault.context("acme", DataClass.TRANSCRIPT, "o-1"),
+    ):
+        with pytest.raises(OpenError):
+            vault.keys.data_key(header, other)
+    with pytest.raises(OpenError):  # another wrapped DEK in the same header position
+        vault.keys.data_key(Header(header.key_ref, b"", os.urandom(60)), ctx)

@@ -50,12 +50,12 @@ def _read_header_and_block(src: BinaryIO) -> tuple[Header, memoryview]:
     A short read (a pipe) is topped up to the whole header.
     """
     data = src.read(MAX_HEADER_SIZE + _READ_BLOCK)
-    if len(data) < PREFIX_SIZE:
-        data += read_exact(src, PREFIX_SIZE - len(data))
-    size = header_length(bytes(data[:PREFIX_SIZE]))
+    if len(data) < PREFIX_SIZE:  # (a read may give any bytes-like object: join as bytes)
+        data = bytes(data) + read_exact(src, PREFIX_SIZE - len(data))
+    size = header_length(data[:PREFIX_SIZE])
     if len(data) < size:
-        data += read_exact(src, size - len(data))
-    return Header.parse(bytes(data[:size])), memoryview(data)[size:]
+        data = bytes(data) + read_exact(src, size - len(data))
+    return Header.parse(data[:size]), memoryview(data)[size:]
 
 
 def _data_key(hierarchy: KeyHierarchy, header: Header, context: ObjectContext) -> KeyMaterial:
@@ -63,11 +63,12 @@ def _data_key(hierarchy: KeyHierarchy, header: Header, context: ObjectContext) -
     DEK: one of no environment is an unknown key (``OpenError``), one of another environment
     is the explicit ``EnvironmentMismatch``."""
     key_id = header.key_ref.key_id
-    scope = key_id.split("/", 1)[0]
-    if scope not in _ENVIRONMENTS:
-        raise OpenError
-    if scope != hierarchy.environment.value:
-        check_key_environment(key_id, hierarchy.environment)  # the explicit mismatch error
+    if not key_id.startswith(hierarchy.scope_prefix):  # (this environment's: the usual case)
+        scope = key_id.split("/", 1)[0]
+        if scope not in _ENVIRONMENTS:
+            raise OpenError
+        if scope != hierarchy.environment.value:
+            check_key_environment(key_id, hierarchy.environment)  # the explicit mismatch
     return hierarchy.data_key(header, context)
 
 

@@ -11,7 +11,7 @@ from callvault.keys._events import (
     acting_as,
     set_actor,
 )
-from callvault.keys._hierarchy import Kek, KekResolver, KeyHierarchy
+from callvault.keys._hierarchy import Kek, KekGeneration, KekResolver, KeyHierarchy
 from callvault.keys._managed import ManagedKeyStore
 from callvault.keys._material import KeyMaterial
 from callvault.keys._rewrap import rewrap_key, rewrap_managed
@@ -20,6 +20,7 @@ __all__ = [
     "CachePolicy",
     "FanOutKeyEvents",
     "Kek",
+    "KekGeneration",
     "KekResolver",
     "KeyCache",
     "KeyEvent",

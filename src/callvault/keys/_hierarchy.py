@@ -23,7 +23,6 @@ to one key.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 from collections.abc import Callable, Mapping
@@ -49,10 +48,11 @@ from callvault.keys._cache import KeyCache
 from callvault.keys._events import for_object
 from callvault.keys._managed import PENDING_SUFFIX, ManagedKeyRecord, ManagedKeyStore
 from callvault.keys._material import KeyMaterial
-from callvault.keys.providers._base import KmsProvider, WrappedKey
+from callvault.keys._seal_plan import SealPlan
+from callvault.keys.providers._base import KmsProvider, SealingKey, WrappedKey
 from callvault.keys.providers._core import in_process_core
 
-__all__ = ["Kek", "KekResolver", "KeyHierarchy"]
+__all__ = ["Kek", "KekGeneration", "KekResolver", "KeyHierarchy"]
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -66,17 +66,12 @@ class Kek:
     provider: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class _SealPlan:
-    """Per master key (id, provider): see ``KeyHierarchy._seal_plan``."""
-
-    name: str
-    ref: KeyReference
-    generate: Callable[[str, bytes], tuple[KeyMaterial, WrappedKey]]
-
-
 KekResolver = Callable[[str, DataClass], Kek]
 """Maps (tenant, data class) to the master key that protects that class."""
+
+KekGeneration = Callable[[], object]
+"""Returns the same object for as long as the ``KekResolver``'s answers cannot change (the
+tenant directory's document), and a new one after any change."""
 
 _NONCE = 12
 _LOCAL_WRAP_SIZE = _NONCE + 32 + 16
@@ -92,10 +87,14 @@ class KeyHierarchy:
         kek_for: KekResolver,
         cache: KeyCache,
         named: Mapping[str, KmsProvider] | None = None,
+        kek_generation: KekGeneration | None = None,
     ) -> None:
         self._provider = provider
         self._managed = managed
         self._kek_for = kek_for
+        self._kek_generation = kek_generation  # None: no sealing plans (answers may change)
+        self.scope_prefix = f"{provider.environment.value}/"
+        """How every key id of this environment begins (``dev/``, ``prod/``...)."""
         self._cache = cache
         self._named = dict(named or {})
         if provider.scheme in self._named:
@@ -104,7 +103,7 @@ class KeyHierarchy:
         # the part of the wrap AAD that precedes the object context (``_wrap_aad``).
         self._refs: dict[tuple[str, str, int], KeyReference] = {}
         self._aad_prefixes: dict[tuple[str, str, int, bytes, int], bytes] = {}
-        self._seal_plans: dict[tuple[str, str], _SealPlan] = {}
+        self._seal_plans: dict[tuple[str, DataClass], SealPlan] = {}
 
     def provider_for(self, name: str) -> KmsProvider:
         """The provider a header or record names (``""`` or the default's scheme: default);
@@ -166,40 +165,44 @@ class KeyHierarchy:
     def new_object_key(self, context: ObjectContext) -> tuple[bytes, bytes, bytes]:
         """For sealing one object: (its encoded header, its fresh DEK, its body context).
 
-        ``new_data_key`` and the header's encodings, without the objects in between when
-        nothing observes the key call and no subject key is involved: this runs once per
-        object sealed, and at 1 MiB each microsecond of it is about half a percent of
-        throughput. The same checks, the same bytes (tests compare both paths).
+        What ``new_data_key`` and its header give, through a ``SealPlan`` when nothing
+        observes the key call (no sink, no trace, no remote provider), no subject key is
+        involved and the master key's provider is in-process: the same checks, the same
+        bytes (tests compare both paths).
         """
-        if context.subject is not None or self._observed():
-            dek, header = self.new_data_key(context)
-            return header.encode(), dek.secret_bytes(), header.body_context(context)
-        self._check_environment(context)
-        kek = self._kek_for(context.tenant, context.data_class)
-        plan = self._seal_plans.get((kek.key_id, kek.provider))
-        if plan is None:
-            plan = self._seal_plan(kek)
-        ref = plan.ref
-        dek, wrapped = plan.generate(kek.key_id, self._wrap_aad(ref, b"", context))
-        if wrapped.version != ref.version:  # the AAD above leaves the version out
-            ref = self._ref(plan.name, kek.key_id, wrapped.version)
-        return (
-            encode_header(ref, b"", wrapped.blob),
-            dek.secret_bytes(),
-            body_context(ref, b"", context),
-        )
+        if context.subject is None and self._kek_generation is not None and not self._observed():
+            self._check_environment(context)
+            generation = self._kek_generation()
+            plan = self._seal_plans.get((context.tenant, context.data_class))
+            if plan is None or not plan.is_current(generation):
+                plan = self._seal_plan(context, generation)
+            if plan is not None:
+                return plan.seal(context.encoded_tail())
+        dek, header = self.new_data_key(context)
+        return header.encode(), dek.secret_bytes(), header.body_context(context)
 
-    def _seal_plan(self, kek: Kek) -> _SealPlan:
-        """What ``new_object_key`` resolves per master key rather than per object: the
-        header's provider name, the version-1 key reference, and the call that generates
-        (the in-process provider under the stack when there is one: the caller has just
-        checked that nothing observes the call, so the wrappers would only pass it on)."""
-        provider = self.provider_for(kek.provider)
-        name = self._header_name(kek)
-        core = in_process_core(provider)
-        generate = (core or provider).generate_data_key
-        plan = _SealPlan(name, self._ref(name, kek.key_id, 1), generate)
-        _bounded_put(self._seal_plans, (kek.key_id, kek.provider), plan)
+    def _seal_plan(self, context: ObjectContext, generation: object) -> SealPlan | None:
+        """A plan for the context's (tenant, data class), or ``None`` when its master key's
+        provider has no ``SealingKey`` (not in-process, or under an unknown wrapper: the
+        caller has just checked that nothing observes the call, so the two known wrappers
+        would only pass it on)."""
+        kek = self._kek_for(context.tenant, context.data_class)
+        core = in_process_core(self.provider_for(kek.provider))
+        make: Callable[[str], SealingKey] | None = getattr(core, "sealing_key", None)
+        if make is None:
+            return None
+        key = make(kek.key_id)
+        ref = self._ref(self._header_name(kek), kek.key_id, key.version)
+        tail = context.encoded_tail()
+        probe = bytes(key.wrapped_size)
+        plan = SealPlan(
+            generation,
+            key,
+            _without_suffix(self._wrap_aad(ref, b"", context), tail),
+            _without_suffix(encode_header(ref, b"", probe), probe),
+            _without_suffix(body_context(ref, b"", context), tail),
+        )
+        _bounded_put(self._seal_plans, (context.tenant, context.data_class), plan)
         return plan
 
     def _observed(self) -> bool:
@@ -242,11 +245,8 @@ class KeyHierarchy:
         self._check_environment(context)
         provider = self.provider_for(header.key_ref.provider)
         aad = self._wrap_aad(header.key_ref, header.subject_key_id, context)
-        cache_key = (
-            "dek",
-            hashlib.sha256(aad + header.wrapped_dek).digest(),
-            header.key_ref.version,
-        )
+        # The wrap as the KMS sees it: associated data (key id, context), blob, version.
+        cache_key = ("dek", aad, header.wrapped_dek, header.key_ref.version)
         if (cached := self._cache.get(cache_key)) is not None:
             return cached  # no KMS call, so no key event to name the object in
         with for_object(context.object_id):
@@ -258,7 +258,7 @@ class KeyHierarchy:
         context: ObjectContext,
         provider: KmsProvider,
         aad: bytes,
-        cache_key: tuple[str, bytes, int],
+        cache_key: tuple[str, bytes, bytes, int],
     ) -> KeyMaterial:
         if not header.subject_key_id:
             wrapped = WrappedKey(header.key_ref.version, header.wrapped_dek)
@@ -398,6 +398,13 @@ def _bounded_put(memo: dict[_K, _V], key: _K, value: _V) -> None:
     if len(memo) >= _MEMO_LIMIT:  # headers are untrusted: never grow without bound
         memo.clear()
     memo[key] = value
+
+
+def _without_suffix(encoded: bytes, suffix: bytes) -> bytes:
+    """``encoded`` without its last part, which must be ``suffix`` (never guess)."""
+    if not encoded.endswith(suffix):
+        raise AssertionError("an encoding no longer ends with the part a plan appends")
+    return encoded[: len(encoded) - len(suffix)]
 
 
 def _subject_name(tenant: str, data_class: DataClass, subject_key_id: bytes) -> str:

@@ -20,7 +20,7 @@ from callvault._ids import Environment
 from callvault.errors import KeyDestroyed, KeyUnavailable
 from callvault.keys._material import KeyMaterial
 
-__all__ = ["KeyDescription", "KeyState", "KmsProvider", "WrappedKey"]
+__all__ = ["KeyDescription", "KeyState", "KmsProvider", "SealingKey", "WrappedKey"]
 
 
 class KeyState(StrEnum):
@@ -48,6 +48,32 @@ class WrappedKey:
 
     version: int
     blob: bytes
+
+
+class SealingKey(Protocol):
+    """An in-process provider's ``generate_data_key`` for one master key, resolved once.
+
+    Sealing generates one data key per object under the same few master keys; a provider
+    whose keys live in this process (``LocalKms.sealing_key``) can hand out what it resolves
+    per call (the key's state, its primary version, its cipher) as one object, which the
+    hierarchy keeps and checks with ``is_current`` before every use.
+    """
+
+    version: int
+    """The master key version ``generate`` wraps under."""
+    wrapped_size: int
+    """Length of every blob ``generate`` returns."""
+
+    def is_current(self) -> bool:
+        """Whether the key as resolved is still the key as stored now. Checked per object
+        and never cached: a key disabled, destroyed or rotated by another process must
+        stop (or change) the very next seal."""
+        ...
+
+    def generate(self, associated_data: bytes) -> tuple[bytes, bytes]:
+        """A fresh 256-bit key and its wrap under ``version``: the secret and the blob
+        that ``unwrap`` with ``WrappedKey(version, blob)`` takes back."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,15 @@ from callvault.keys.providers._base import KeyState, unusable_error
 from callvault.keys.providers._keyring_file import KeyringFile
 from callvault.keys.providers._scoping import check_key_environment
 
-__all__ = ["NONCE", "WRAPPED_SIZE", "KeyringView", "aad_prefix", "require_usable", "wrap_aad"]
+__all__ = [
+    "NONCE",
+    "WRAPPED_SIZE",
+    "KeyringView",
+    "LocalSealingKey",
+    "aad_prefix",
+    "require_usable",
+    "wrap_aad",
+]
 
 NONCE = 12
 WRAPPED_SIZE = NONCE + 32 + 16
@@ -74,7 +82,15 @@ class KeyringView:
 
     def for_wrap(self, key_id: str) -> tuple[int, AESGCM, bytes]:
         """(primary version, its AEAD, the AAD prefix) of a usable key, else the error."""
+        return self._wrapping(self._current(), key_id)
+
+    def sealing_key(self, key_id: str) -> LocalSealingKey:
+        """``for_wrap``'s answer as a ``SealingKey`` tied to the keyring read it came from."""
         snapshot = self._current()
+        version, aead, prefix = self._wrapping(snapshot, key_id)
+        return LocalSealingKey(self, snapshot, version, aead, prefix)
+
+    def _wrapping(self, snapshot: _Snapshot, key_id: str) -> tuple[int, AESGCM, bytes]:
         found = snapshot.wrapping.get(key_id)
         if found is None:
             check_key_environment(key_id, self._environment)
@@ -125,6 +141,34 @@ class KeyringView:
             if snapshot is None or snapshot.stamp != stamp:
                 snapshot = self._snapshot = _Snapshot(self._file.load(), stamp)
             return snapshot
+
+
+class LocalSealingKey:
+    """A ``SealingKey`` of the local KMS: valid exactly while the keyring read it was
+    resolved from is the current one (``is_current`` runs the view's per-call ``os.stat``,
+    so it follows every change the per-call path follows, from this process or another)."""
+
+    __slots__ = ("_aead", "_prefix", "_snapshot", "_view", "version")
+
+    wrapped_size = WRAPPED_SIZE
+
+    def __init__(
+        self, view: KeyringView, snapshot: _Snapshot, version: int, aead: AESGCM, prefix: bytes
+    ) -> None:
+        self._view = view
+        self._snapshot = snapshot
+        self.version = version
+        self._aead = aead
+        self._prefix = prefix
+
+    def is_current(self) -> bool:
+        return self._view._current() is self._snapshot
+
+    def generate(self, associated_data: bytes) -> tuple[bytes, bytes]:
+        fresh = os.urandom(32 + NONCE)  # one draw of randomness for key and nonce
+        secret, nonce = fresh[:32], fresh[32:]
+        sealed = self._aead.encrypt(nonce, secret, wrap_aad(self._prefix, associated_data))
+        return secret, nonce + sealed
 
 
 def require_usable(entry: dict[str, Any], key_id: str) -> None:

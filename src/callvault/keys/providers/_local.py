@@ -23,7 +23,13 @@ from callvault.errors import KeyExists, KeyNotFound, KeyUnavailable, OpenError
 from callvault.keys._material import KeyMaterial
 from callvault.keys.providers._base import KeyDescription, KeyState, WrappedKey
 from callvault.keys.providers._keyring_file import KeyringFile
-from callvault.keys.providers._keyring_view import NONCE, KeyringView, require_usable, wrap_aad
+from callvault.keys.providers._keyring_view import (
+    NONCE,
+    KeyringView,
+    LocalSealingKey,
+    require_usable,
+    wrap_aad,
+)
 from callvault.keys.providers._scoping import check_key_environment
 
 __all__ = ["LocalKms"]
@@ -169,13 +175,15 @@ class LocalKms:
     def generate_data_key(
         self, key_id: str, associated_data: bytes
     ) -> tuple[KeyMaterial, WrappedKey]:
-        # ``wrap`` of a fresh key, inlined (once per sealed object): one draw of randomness
-        # for key and nonce, and the key is checked usable before any is drawn.
-        version, aead, prefix = self._view.for_wrap(key_id)
-        fresh = os.urandom(32 + NONCE)
-        secret, nonce = fresh[:32], fresh[32:]
-        sealed = aead.encrypt(nonce, secret, wrap_aad(prefix, associated_data))
-        return KeyMaterial(secret, f"data key under {key_id}"), WrappedKey(version, nonce + sealed)
+        # The key is checked usable before any randomness is drawn (``sealing_key``).
+        key = self._view.sealing_key(key_id)
+        secret, blob = key.generate(associated_data)
+        return KeyMaterial(secret, f"data key under {key_id}"), WrappedKey(key.version, blob)
+
+    def sealing_key(self, key_id: str) -> LocalSealingKey:
+        """``generate_data_key`` for ``key_id`` resolved once (``SealingKey``): the same
+        checks now, the same wraps while ``is_current``."""
+        return self._view.sealing_key(key_id)
 
     def wrap(self, key_id: str, key: KeyMaterial, associated_data: bytes) -> WrappedKey:
         # Environment, existence, state and primary version: checked by the view against
