@@ -31,7 +31,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Measurement", "PairedRatio", "Variant", "measure_group", "measure_ratio"]
+__all__ = [
+    "Measurement",
+    "PairedRatio",
+    "Variant",
+    "measure_group",
+    "measure_ratio",
+    "settle_allocator",
+]
 
 _MAX_NUMBER = 1_000_000
 
@@ -166,3 +173,22 @@ def measure_ratio(
     results = measure_group([reference, candidate], reps=pairs, target_seconds=target_seconds)
     ref, cand = results[reference.name].samples, results[candidate.name].samples
     return PairedRatio([r / c for r, c in zip(ref, cand, strict=True)])
+
+
+_SETTLE_SIZE = 31 * (1 << 20)
+
+
+def settle_allocator() -> None:
+    """Put glibc's allocator in the state a long-running process reaches, before timing.
+
+    glibc serves a large allocation from fresh pages of its own (``mmap``: every page
+    faulted in on first touch, half a millisecond or more per MiB on a VM) until a block
+    that large has been freed once; then it raises its threshold to that size and reuses
+    warm heap memory. A fresh process is in the first state, one that has handled a few
+    large objects in the second, and which one a variant meets depended on what ran before
+    it: the bare references and ``vault.seal`` at 1 MiB swung between 0.5 and 2 ms per call
+    from run to run. Freeing one block just under the dynamic threshold's ceiling (32 MiB)
+    settles every size the bench uses below it; elsewhere this is a no-op.
+    """
+    block = bytearray(_SETTLE_SIZE)
+    del block

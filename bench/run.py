@@ -41,7 +41,7 @@ from cryptography.cobblestone import (  # noqa: E402
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 
 from bench._memprobe import NullSink, PatternSource, ViewSource  # noqa: E402
-from bench._timing import Variant, measure_group, measure_ratio  # noqa: E402
+from bench._timing import Variant, measure_group, measure_ratio, settle_allocator  # noqa: E402
 from bench.api import api_targets, bench_api, print_api  # noqa: E402
 from bench.audit import audit_targets, bench_audit, print_audit  # noqa: E402
 from bench.erasure import bench_erasure, erasure_targets, print_erasure  # noqa: E402
@@ -442,6 +442,7 @@ def bench_keys(vault: Vault, plan: Plan) -> dict[str, Any]:
 
     results = measure_group(
         [
+            Variant("new_object_key", lambda n: _repeat(n, lambda: keys.new_object_key(ctx))),
             Variant("new_data_key", new_dek(ctx)),
             Variant("new_data_key_subject", new_dek(ctx_s)),
             warm(header, ctx),
@@ -470,7 +471,8 @@ def bench_keys(vault: Vault, plan: Plan) -> dict[str, Any]:
 
 
 KEY_LABELS = {
-    "new_data_key": "new DEK + wrap (no subject)",
+    "new_object_key": "new DEK + wrap + header bytes, as sealing does (no subject)",
+    "new_data_key": "new DEK + wrap (no subject), full path: Header object",
     "new_data_key_subject": "new DEK + wrap (subject, subject key exists)",
     "new_data_key_new_subject": "new DEK + wrap, first object of a new subject (creates its key)",
     "data_key_warm": "unwrap, cache warm (no subject)",
@@ -828,6 +830,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stream_size:
         plan = Plan(**{**plan.__dict__, "stream_size": args.stream_size})
     started = time.perf_counter()
+    settle_allocator()
     results: dict[str, Any] = {
         "meta": {
             "plan": plan.name,
