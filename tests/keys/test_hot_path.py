@@ -7,10 +7,12 @@ path (no sink, no trace) must not swallow an event or a trace line when one is w
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 import textwrap
+import weakref
 from pathlib import Path
 
 import pytest
@@ -483,9 +485,6 @@ def test_a_plan_refuses_a_wrap_of_another_size() -> None:
     class Odd:
         version, wrapped_size = 1, 60
 
-        def is_current(self) -> bool:
-            return True
-
         def generate(self, associated_data: bytes) -> tuple[bytes, bytes]:
             return b"k" * 32, b"w" * 59
 
@@ -494,22 +493,46 @@ def test_a_plan_refuses_a_wrap_of_another_size() -> None:
         plan.seal(b"tail")
 
 
-def test_a_local_sealing_key_is_current_only_while_the_keyring_is_unchanged(
+def test_a_local_sealing_key_generates_only_while_the_keyring_is_unchanged(
     kms_path: tuple[Path, bytes],
 ) -> None:
     path, root = kms_path
     kms = LocalKms(path, KeyMaterial(root, "r"), Environment.DEV)
     key = kms.sealing_key(KEY)
-    secret, blob = key.generate(b"ad")
-    assert len(blob) == key.wrapped_size and key.version == 1
+    made = key.generate(b"ad")
+    assert made is not None and key.version == 1
+    secret, blob = made
+    assert len(blob) == key.wrapped_size
     assert kms.unwrap(KEY, WrappedKey(key.version, blob), b"ad").secret_bytes() == secret
     with pytest.raises(OpenError):
         kms.unwrap(KEY, WrappedKey(key.version, blob), b"other ad")
-    assert key.is_current()
+    _other_process(path, root, f"rotate_key({KEY!r})")
+    assert key.generate(b"ad") is None  # resolved from a keyring read that is gone
+    assert kms.sealing_key(KEY).version == 2
     _other_process(path, root, f"disable_key({KEY!r})")
-    assert not key.is_current()
     with pytest.raises(KeyUnavailable):
         kms.sealing_key(KEY)
+
+
+def test_a_plan_left_behind_keeps_no_key_in_memory(tmp_path: Path) -> None:
+    """A plan for a class nobody seals any more must not keep the keyring read it was
+    made from (with the keys' bytes and ciphers) alive once the keyring has changed:
+    after a destroy, the destroyed key must not linger in this process because of it."""
+    vault = _sealing_vault(tmp_path)
+    vault.seal(vault.context("acme", DataClass.RECORDING, "o-1"), b"x")
+    plan = vault.keys._seal_plans[("acme", DataClass.RECORDING)]
+    core = in_process_core(vault.provider)
+    read = weakref.ref(core._view._snapshot)  # type: ignore[union-attr]
+    other = Vault.open_home(tmp_path / "h")  # another process's view of the same home
+    other.provider.schedule_deletion(KEY, 7)
+    other.provider.destroy(KEY)
+    # Any use of the keyring here reads it anew (no seal in this class: the plan stays).
+    assert vault.provider.describe_key(KEY).state == "destroyed"
+    gc.collect()
+    assert read() is None  # the old read (with the key's bytes and AES-GCM) is gone
+    assert vault.keys._seal_plans[("acme", DataClass.RECORDING)] is plan  # still kept
+    with pytest.raises(KeyDestroyed):
+        vault.seal(vault.context("acme", DataClass.RECORDING, "o-2"), b"y")
 
 
 def test_a_cached_dek_is_not_handed_to_another_context(tmp_path: Path) -> None:

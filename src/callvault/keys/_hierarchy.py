@@ -172,12 +172,17 @@ class KeyHierarchy:
         """
         if context.subject is None and self._kek_generation is not None and not self._observed():
             self._check_environment(context)
-            generation = self._kek_generation()
+            generation, tail = self._kek_generation(), context.encoded_tail()
             plan = self._seal_plans.get((context.tenant, context.data_class))
-            if plan is None or not plan.is_current(generation):
-                plan = self._seal_plan(context, generation)
-            if plan is not None:
-                return plan.seal(context.encoded_tail())
+            if (
+                plan is not None
+                and plan.kek_generation is generation
+                and (sealed := plan.seal(tail)) is not None
+            ):
+                return sealed
+            plan = self._seal_plan(context, generation)  # none yet, or tenants or keys changed
+            if plan is not None and (sealed := plan.seal(tail)) is not None:
+                return sealed
         dek, header = self.new_data_key(context)
         return header.encode(), dek.secret_bytes(), header.body_context(context)
 

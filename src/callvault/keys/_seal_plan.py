@@ -12,10 +12,11 @@ randomness, one AES-GCM wrap and three concatenations.
 
 A plan is used only while both its sources are unchanged, checked on every object: the
 tenant directory's document is the same object (the directory reloads it when the file
-changes) and the sealing key ``is_current`` (the keyring file). So a change made by any
-process (a customer key registered, a key disabled, destroyed or rotated) applies to the
-very next seal, exactly as on the path without a plan; tests compare the two paths byte
-for byte.
+changes) and the sealing key still generates (it refuses once the keyring file has changed).
+So a change made by any process (a customer key registered, a key disabled, destroyed or
+rotated) applies to the very next seal, exactly as on the path without a plan; tests
+compare the two paths byte for byte. A plan holds no key material: one left behind for a
+class nobody seals any more keeps no destroyed key in memory.
 """
 
 from __future__ import annotations
@@ -43,13 +44,14 @@ class SealPlan:
     body_prefix: bytes
     """The body context up to the object context's fields."""
 
-    def is_current(self, kek_generation: object) -> bool:
-        return kek_generation is self.kek_generation and self.key.is_current()
-
-    def seal(self, context_tail: bytes) -> tuple[bytes, bytes, bytes]:
+    def seal(self, context_tail: bytes) -> tuple[bytes, bytes, bytes] | None:
         """(header, DEK, body context) of a new object whose context encodes to
-        ``context_tail`` (``ObjectContext.encoded_tail``)."""
-        secret, blob = self.key.generate(self.aad_prefix + context_tail)
+        ``context_tail`` (``ObjectContext.encoded_tail``); ``None`` when the sealing key no
+        longer matches the stored key (a new plan is needed)."""
+        made = self.key.generate(self.aad_prefix + context_tail)
+        if made is None:
+            return None
+        secret, blob = made
         if len(blob) != self.key.wrapped_size:  # the header's length field would be wrong
             raise RuntimeError("the sealing key returned a wrap of an unexpected size")
         return self.header_prefix + blob, secret, self.body_prefix + context_tail

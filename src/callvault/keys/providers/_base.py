@@ -55,8 +55,9 @@ class SealingKey(Protocol):
 
     Sealing generates one data key per object under the same few master keys; a provider
     whose keys live in this process (``LocalKms.sealing_key``) can hand out what it resolves
-    per call (the key's state, its primary version, its cipher) as one object, which the
-    hierarchy keeps and checks with ``is_current`` before every use.
+    per call (the key's state, its primary version) as one object, which the hierarchy
+    keeps in a sealing plan. It must not keep key material alive on its own behalf: a plan
+    may outlive the key.
     """
 
     version: int
@@ -64,15 +65,12 @@ class SealingKey(Protocol):
     wrapped_size: int
     """Length of every blob ``generate`` returns."""
 
-    def is_current(self) -> bool:
-        """Whether the key as resolved is still the key as stored now. Checked per object
-        and never cached: a key disabled, destroyed or rotated by another process must
-        stop (or change) the very next seal."""
-        ...
-
-    def generate(self, associated_data: bytes) -> tuple[bytes, bytes]:
-        """A fresh 256-bit key and its wrap under ``version``: the secret and the blob
-        that ``unwrap`` with ``WrappedKey(version, blob)`` takes back."""
+    def generate(self, associated_data: bytes) -> tuple[bytes, bytes] | None:
+        """A fresh 256-bit key and its wrap under ``version`` (the secret, and the blob
+        that ``unwrap`` with ``WrappedKey(version, blob)`` takes back); ``None`` when the
+        key as resolved is no longer the key as stored. Checked on every call, never
+        cached: a key disabled, destroyed or rotated by another process must stop (or
+        change) the very next seal."""
         ...
 
 

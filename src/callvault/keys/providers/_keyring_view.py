@@ -20,6 +20,7 @@ import base64
 import os
 import struct
 import threading
+import weakref
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -39,6 +40,7 @@ __all__ = [
     "aad_prefix",
     "require_usable",
     "wrap_aad",
+    "wrap_fresh_key",
 ]
 
 NONCE = 12
@@ -52,7 +54,7 @@ Stamp = tuple[int, int, int] | None
 class _Snapshot:
     """One read of the keyring and what was resolved from it; replaced as a whole."""
 
-    __slots__ = ("document", "stamp", "unwrapping", "wrapping")
+    __slots__ = ("__weakref__", "document", "stamp", "unwrapping", "wrapping")
 
     def __init__(self, document: dict[str, Any], stamp: Stamp) -> None:
         self.document = document
@@ -87,8 +89,8 @@ class KeyringView:
     def sealing_key(self, key_id: str) -> LocalSealingKey:
         """``for_wrap``'s answer as a ``SealingKey`` tied to the keyring read it came from."""
         snapshot = self._current()
-        version, aead, prefix = self._wrapping(snapshot, key_id)
-        return LocalSealingKey(self, snapshot, version, aead, prefix)
+        version, _, _ = self._wrapping(snapshot, key_id)
+        return LocalSealingKey(self, snapshot, key_id, version)
 
     def _wrapping(self, snapshot: _Snapshot, key_id: str) -> tuple[int, AESGCM, bytes]:
         found = snapshot.wrapping.get(key_id)
@@ -144,31 +146,38 @@ class KeyringView:
 
 
 class LocalSealingKey:
-    """A ``SealingKey`` of the local KMS: valid exactly while the keyring read it was
-    resolved from is the current one (``is_current`` runs the view's per-call ``os.stat``,
-    so it follows every change the per-call path follows, from this process or another)."""
+    """A ``SealingKey`` of the local KMS: it generates only while the keyring read it was
+    resolved from is the current one (the view's per-call ``os.stat``, so it follows every
+    change the per-call path follows, from this process or another).
 
-    __slots__ = ("_aead", "_prefix", "_snapshot", "_view", "version")
+    It holds that read weakly and no key of its own: a plan kept for a class that is not
+    sealed again must not keep a destroyed key's bytes (or its cipher) in memory after the
+    keyring has moved on; the view drops them with the read, as before plans existed.
+    """
+
+    __slots__ = ("_key_id", "_snapshot", "_view", "version")
 
     wrapped_size = WRAPPED_SIZE
 
-    def __init__(
-        self, view: KeyringView, snapshot: _Snapshot, version: int, aead: AESGCM, prefix: bytes
-    ) -> None:
+    def __init__(self, view: KeyringView, snapshot: _Snapshot, key_id: str, version: int) -> None:
         self._view = view
-        self._snapshot = snapshot
+        self._snapshot = weakref.ref(snapshot)
+        self._key_id = key_id
         self.version = version
-        self._aead = aead
-        self._prefix = prefix
 
-    def is_current(self) -> bool:
-        return self._view._current() is self._snapshot
+    def generate(self, associated_data: bytes) -> tuple[bytes, bytes] | None:
+        snapshot = self._view._current()  # held for the call: no reload can pull it away
+        if snapshot is not self._snapshot():
+            return None
+        _, aead, prefix = snapshot.wrapping[self._key_id]
+        return wrap_fresh_key(aead, prefix, associated_data)
 
-    def generate(self, associated_data: bytes) -> tuple[bytes, bytes]:
-        fresh = os.urandom(32 + NONCE)  # one draw of randomness for key and nonce
-        secret, nonce = fresh[:32], fresh[32:]
-        sealed = self._aead.encrypt(nonce, secret, wrap_aad(self._prefix, associated_data))
-        return secret, nonce + sealed
+
+def wrap_fresh_key(aead: AESGCM, prefix: bytes, associated_data: bytes) -> tuple[bytes, bytes]:
+    """A fresh 256-bit key and its wrap (nonce || AES-GCM), one draw of randomness for both."""
+    fresh = os.urandom(32 + NONCE)
+    secret, nonce = fresh[:32], fresh[32:]
+    return secret, nonce + aead.encrypt(nonce, secret, wrap_aad(prefix, associated_data))
 
 
 def require_usable(entry: dict[str, Any], key_id: str) -> None:

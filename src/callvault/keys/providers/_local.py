@@ -29,6 +29,7 @@ from callvault.keys.providers._keyring_view import (
     LocalSealingKey,
     require_usable,
     wrap_aad,
+    wrap_fresh_key,
 )
 from callvault.keys.providers._scoping import check_key_environment
 
@@ -175,14 +176,15 @@ class LocalKms:
     def generate_data_key(
         self, key_id: str, associated_data: bytes
     ) -> tuple[KeyMaterial, WrappedKey]:
-        # The key is checked usable before any randomness is drawn (``sealing_key``).
-        key = self._view.sealing_key(key_id)
-        secret, blob = key.generate(associated_data)
-        return KeyMaterial(secret, f"data key under {key_id}"), WrappedKey(key.version, blob)
+        # ``wrap`` of a fresh key (once per sealed object): the key is checked usable
+        # before any randomness is drawn, and one draw makes key and nonce.
+        version, aead, prefix = self._view.for_wrap(key_id)
+        secret, blob = wrap_fresh_key(aead, prefix, associated_data)
+        return KeyMaterial(secret, f"data key under {key_id}"), WrappedKey(version, blob)
 
     def sealing_key(self, key_id: str) -> LocalSealingKey:
         """``generate_data_key`` for ``key_id`` resolved once (``SealingKey``): the same
-        checks now, the same wraps while ``is_current``."""
+        checks now, the same wraps while the keyring is unchanged."""
         return self._view.sealing_key(key_id)
 
     def wrap(self, key_id: str, key: KeyMaterial, associated_data: bytes) -> WrappedKey:
